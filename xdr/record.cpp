@@ -1,0 +1,82 @@
+// Record marking: pure scanning, in-place defragmentation, framing.
+#include "xdr/record.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+namespace ferry::xdr {
+namespace {
+
+std::uint32_t read_be32(const byte* p) noexcept {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
+}
+
+}  // namespace
+
+result<record_scan> scan_record(bytes_view buffered, const record_limits& limits) noexcept {
+  std::size_t pos = 0;
+  std::size_t payload = 0;
+  std::uint32_t fragments = 0;
+  for (;;) {
+    if (buffered.size() - pos < record_mark_size)
+      return record_scan{record_scan::status::need_more, pos + record_mark_size, payload, fragments};
+    auto mark = read_be32(buffered.data() + pos);
+    auto length = mark & ~last_fragment_bit;
+    bool last = (mark & last_fragment_bit) != 0;
+    if (++fragments > limits.max_fragments) return codec_error{errc::too_many_fragments, pos};
+    if (length > limits.max_record_size - payload) return codec_error{errc::record_too_large, pos};
+    payload += length;
+    pos += record_mark_size;
+    if (buffered.size() - pos < length)
+      return record_scan{record_scan::status::need_more, pos + length, payload, fragments};
+    pos += length;
+    if (last) return record_scan{record_scan::status::complete, pos, payload, fragments};
+  }
+}
+
+bytes_view record_payload(mutable_bytes buffered, const record_scan& scan) noexcept {
+  assert(scan.complete() && scan.bytes <= buffered.size());
+  byte* base = buffered.data() + record_mark_size;
+  if (scan.fragments == 1) return {base, scan.payload_size};
+  // Move each later fragment's payload down over the marks before it.
+  std::size_t write = 0;
+  std::size_t read = 0;
+  while (read < scan.bytes) {
+    auto length = read_be32(buffered.data() + read) & ~last_fragment_bit;
+    read += record_mark_size;
+    if (length != 0) std::memmove(base + write, buffered.data() + read, length);
+    write += length;
+    read += length;
+  }
+  return {base, write};
+}
+
+void put_record_mark(byte* out, std::uint32_t fragment_length, bool last) noexcept {
+  auto v = fragment_length | (last ? last_fragment_bit : 0u);
+  out[0] = static_cast<byte>(v >> 24);
+  out[1] = static_cast<byte>(v >> 16);
+  out[2] = static_cast<byte>(v >> 8);
+  out[3] = static_cast<byte>(v);
+}
+
+std::vector<byte> frame_record(bytes_view payload, std::uint32_t max_fragment) {
+  assert(max_fragment > 0 && max_fragment <= 0x7FFFFFFFu);
+  std::vector<byte> out;
+  std::size_t fragments = payload.empty() ? 1 : (payload.size() + max_fragment - 1) / max_fragment;
+  out.reserve(payload.size() + fragments * record_mark_size);
+  std::size_t pos = 0;
+  do {
+    auto n = std::min<std::size_t>(max_fragment, payload.size() - pos);
+    byte mark[record_mark_size];
+    put_record_mark(mark, static_cast<std::uint32_t>(n), pos + n == payload.size());
+    out.insert(out.end(), mark, mark + record_mark_size);
+    out.insert(out.end(), payload.begin() + static_cast<std::ptrdiff_t>(pos),
+               payload.begin() + static_cast<std::ptrdiff_t>(pos + n));
+    pos += n;
+  } while (pos < payload.size());
+  return out;
+}
+
+}  // namespace ferry::xdr
