@@ -50,7 +50,7 @@ void encoder::fixed_opaque(bytes_view data) {
 void encoder::opaque(bytes_view data) {
   assert(data.size() <= unbounded);
   u32(static_cast<std::uint32_t>(data.size()));
-  if (data.size() < gather_threshold_) {
+  if (data.empty() || data.size() < gather_threshold_) {  // an empty view may have a null data()
     fixed_opaque(data);
     return;
   }

@@ -198,3 +198,11 @@ TEST_CASE("small opaques are copied and counted", "[xdr]") {
   CHECK(e.payload_bytes_copied() == 3);
   CHECK(e.views().size() == 1);
 }
+
+TEST_CASE("an encoder that gathers every opaque still copies empty ones", "[xdr][zero-copy]") {
+  encoder e{0};
+  e.opaque({});  // an empty view whose data() is null
+  e.string("cursor");
+  auto wire = e.flatten();
+  CHECK(wire == std::vector<byte>{0, 0, 0, 0, 0, 0, 0, 6, 'c', 'u', 'r', 's', 'o', 'r', 0, 0});
+}
