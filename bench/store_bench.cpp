@@ -1,0 +1,230 @@
+// store_bench: load generator against a running ferry-store. C connections, each on its own thread keeping
+// D calls in flight (closed loop), bounded by a count and a time limit. Reports ops/s, MB/s and latency
+// percentiles for one operation: put (small values), get (small values), or chunk (1 MiB WRITE_CHUNK).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <atomic>
+#include <chrono>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "xdr/codec.hpp"
+#include "xdr/protocol/store.hpp"
+#include "xdr/record.hpp"
+#include "xdr/rpc.hpp"
+
+using namespace ferry;
+namespace ps = proto::store;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+struct options {
+  std::uint16_t port = 0;
+  std::string op = "put";
+  unsigned connections = 1;
+  unsigned depth = 1;
+  std::uint64_t count = 20000;  // calls per connection at most
+  double seconds = 5;           // and at most this long
+  std::size_t value_size = 100;
+  unsigned keys = 10000;
+};
+
+struct conn_result {
+  std::uint64_t ops = 0;
+  std::uint64_t errors = 0;
+  std::uint64_t payload_bytes = 0;
+  std::vector<double> latencies_us;
+};
+
+int connect_to(std::uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) return -1;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+bool write_all(int fd, const xdr::encoder& e) {
+  for (auto v : e.views()) {
+    std::size_t done = 0;
+    while (done < v.size()) {
+      auto n = ::send(fd, v.data() + done, v.size() - done, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      done += static_cast<std::size_t>(n);
+    }
+  }
+  return true;
+}
+
+// Reads one reply record; returns its status (ok when the ferry status is OK) or false on a dead socket.
+struct reader {
+  int fd;
+  std::vector<xdr::byte> buf = std::vector<xdr::byte>(1 << 22);
+  std::size_t start = 0, filled = 0;
+
+  // The next reply decoded; its views are valid until the next call.
+  std::optional<xdr::rpc::reply> next_reply() {
+    for (;;) {
+      auto scan = xdr::scan_record(xdr::bytes_view{buf.data() + start, filled - start});
+      if (!scan) return std::nullopt;
+      if (scan->complete()) {
+        auto payload = xdr::record_payload(xdr::mutable_bytes{buf.data() + start, scan->bytes}, *scan);
+        start += scan->bytes;
+        auto r = xdr::rpc::decode_reply(payload);
+        if (!r) return std::nullopt;
+        return *r;
+      }
+      if (start > 0) {
+        std::copy(buf.begin() + static_cast<std::ptrdiff_t>(start), buf.begin() + static_cast<std::ptrdiff_t>(filled), buf.begin());
+        filled -= start;
+        start = 0;
+      }
+      if (buf.size() < scan->bytes) buf.resize(scan->bytes);
+      auto n = ::recv(fd, buf.data() + filled, buf.size() - filled, 0);
+      if (n <= 0) return std::nullopt;
+      filled += static_cast<std::size_t>(n);
+    }
+  }
+
+  // The next reply's xid and whether it carried ferry status OK.
+  std::optional<std::pair<std::uint32_t, bool>> next() {
+    auto r = next_reply();
+    if (!r) return std::nullopt;
+    bool ok = r->accepted == xdr::rpc::accept_stat::success && r->results.size() >= 4 && r->results[0] == 0 &&
+              r->results[1] == 0 && r->results[2] == 0 && r->results[3] == 0;
+    return std::pair{r->xid, ok};
+  }
+};
+
+conn_result run_connection(const options& o, unsigned index, clock_type::time_point stop) {
+  conn_result res;
+  int fd = connect_to(o.port);
+  if (fd < 0) {
+    res.errors = 1;
+    return res;
+  }
+  std::vector<xdr::byte> value(o.op == "chunk" ? (1u << 20) : o.value_size, 0x5a);
+  reader rd{fd};
+  std::uint64_t upload = 0;
+  if (o.op == "chunk") {
+    xdr::encoder e;
+    e.begin_record();
+    xdr::rpc::encode_call(e, {1, ps::program, 1, static_cast<std::uint32_t>(ps::proc::write_open), {}, {}});
+    auto key = fmt::format("bench/chunk/{}", index);
+    (void)xdr::encode(e, ps::write_open_args{xdr::as_bytes(key), {1, index}, 0});
+    e.end_record();
+    auto r = write_all(fd, e) ? rd.next_reply() : std::nullopt;
+    auto opened = r ? xdr::decode<proto::write_open_res>(r->results) : xdr::result<proto::write_open_res>(
+                                                                           xdr::codec_error{xdr::errc::truncated, 0});
+    if (!opened || opened->code != proto::status::ok) {
+      close(fd);
+      res.errors = 1;
+      return res;
+    }
+    upload = opened->up.upload_id;
+  }
+  std::vector<clock_type::time_point> sent_at(1 << 16);
+  std::uint32_t xid = 100;
+  std::uint64_t issued = 0;
+  auto send_one = [&] {
+    xdr::encoder e;
+    e.begin_record();
+    auto k = fmt::format("bench/{}/{}", index, issued % o.keys);
+    if (o.op == "put") {
+      xdr::rpc::encode_call(e, {xid, ps::program, 1, static_cast<std::uint32_t>(ps::proc::put), {}, {}});
+      (void)xdr::encode(e, ps::put_args{xdr::as_bytes(k), value, {issued + 1, index}});
+    } else if (o.op == "get") {
+      xdr::rpc::encode_call(e, {xid, ps::program, 1, static_cast<std::uint32_t>(ps::proc::get), {}, {}});
+      (void)xdr::encode(e, ps::key_args{xdr::as_bytes(k)});
+    } else {
+      xdr::rpc::encode_call(e, {xid, ps::program, 1, static_cast<std::uint32_t>(ps::proc::write_chunk), {}, {}});
+      (void)xdr::encode(e, ps::write_chunk_args{upload, issued * value.size(), value});
+    }
+    e.end_record();
+    sent_at[xid & 0xFFFF] = clock_type::now();
+    ++xid;
+    ++issued;
+    return write_all(fd, e);
+  };
+  for (unsigned i = 0; i < o.depth && issued < o.count; ++i)
+    if (!send_one()) break;
+  std::uint64_t done = 0;
+  while (done < issued) {
+    auto r = rd.next();
+    if (!r) {
+      ++res.errors;
+      break;
+    }
+    auto now = clock_type::now();
+    res.latencies_us.push_back(std::chrono::duration<double, std::micro>(now - sent_at[r->first & 0xFFFF]).count());
+    ++done;
+    if (r->second) {
+      ++res.ops;
+      res.payload_bytes += value.size();
+    } else {
+      ++res.errors;
+    }
+    if (issued < o.count && now < stop && !send_one()) break;
+  }
+  close(fd);
+  return res;
+}
+
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  CLI::App app{"store_bench: closed-loop load against a running ferry-store on 127.0.0.1"};
+  app.add_option("--port", o.port, "ferry-store port on 127.0.0.1")->required();
+  app.add_option("--op", o.op, "put | get | chunk")->check(CLI::IsMember({"put", "get", "chunk"}));
+  app.add_option("--connections,-c", o.connections, "concurrent connections");
+  app.add_option("--depth,-d", o.depth, "calls in flight per connection");
+  app.add_option("--count,-n", o.count, "calls per connection at most");
+  app.add_option("--seconds,-t", o.seconds, "time limit");
+  app.add_option("--value-size", o.value_size, "bytes per put/get value");
+  app.add_option("--keys", o.keys, "distinct keys per connection");
+  CLI11_PARSE(app, argc, argv);
+
+  auto start = clock_type::now();
+  auto stop = start + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.seconds));
+  std::vector<conn_result> results(o.connections);
+  std::vector<std::thread> threads;
+  for (unsigned i = 0; i < o.connections; ++i)
+    threads.emplace_back([&, i] { results[i] = run_connection(o, i, stop); });
+  for (auto& t : threads) t.join();
+  double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+  conn_result all;
+  for (auto& r : results) {
+    all.ops += r.ops;
+    all.errors += r.errors;
+    all.payload_bytes += r.payload_bytes;
+    all.latencies_us.insert(all.latencies_us.end(), r.latencies_us.begin(), r.latencies_us.end());
+  }
+  auto p50 = percentile(all.latencies_us, 0.50), p99 = percentile(all.latencies_us, 0.99);
+  fmt::print("op={} connections={} depth={} ops={} errors={} seconds={:.2f} ops_per_s={:.0f} MB_per_s={:.1f} "
+             "p50_us={:.1f} p99_us={:.1f}\n",
+             o.op, o.connections, o.depth, all.ops, all.errors, elapsed, static_cast<double>(all.ops) / elapsed,
+             static_cast<double>(all.payload_bytes) / elapsed / 1e6, p50, p99);
+  return all.errors == 0 ? 0 : 1;
+}
