@@ -34,7 +34,7 @@ struct options {
   std::uint64_t count = 20000;  // calls per connection at most
   double seconds = 5;           // and at most this long
   std::size_t value_size = 100;
-  unsigned keys = 10000;
+  unsigned keys = 1000;
 };
 
 struct conn_result {
@@ -42,6 +42,7 @@ struct conn_result {
   std::uint64_t errors = 0;
   std::uint64_t payload_bytes = 0;
   std::vector<double> latencies_us;
+  std::string first_error;
 };
 
 int connect_to(std::uint16_t port) {
@@ -72,9 +73,11 @@ bool write_all(int fd, const xdr::encoder& e) {
 
 // Reads one reply record; returns its status (ok when the ferry status is OK) or false on a dead socket.
 struct reader {
+  explicit reader(int socket_fd) : fd(socket_fd) {}
   int fd;
   std::vector<xdr::byte> buf = std::vector<xdr::byte>(1 << 22);
   std::size_t start = 0, filled = 0;
+  std::string first_error;  // the first failure's status, for the report
 
   // The next reply decoded; its views are valid until the next call.
   std::optional<xdr::rpc::reply> next_reply() {
@@ -106,11 +109,17 @@ struct reader {
     if (!r) return std::nullopt;
     bool ok = r->accepted == xdr::rpc::accept_stat::success && r->results.size() >= 4 && r->results[0] == 0 &&
               r->results[1] == 0 && r->results[2] == 0 && r->results[3] == 0;
+    if (!ok && first_error.empty()) {
+      auto res = xdr::decode<proto::reply>(r->results.first(std::min<std::size_t>(r->results.size(), 4)));
+      first_error = r->accepted != xdr::rpc::accept_stat::success ? std::string(xdr::rpc::to_string(r->accepted))
+                    : res ? std::string(proto::to_string(res->code))
+                          : "undecodable";
+    }
     return std::pair{r->xid, ok};
   }
 };
 
-conn_result run_connection(const options& o, unsigned index, clock_type::time_point stop) {
+conn_result run_connection(const options& o, unsigned index) {
   conn_result res;
   int fd = connect_to(o.port);
   if (fd < 0) {
@@ -118,7 +127,7 @@ conn_result run_connection(const options& o, unsigned index, clock_type::time_po
     return res;
   }
   std::vector<xdr::byte> value(o.op == "chunk" ? (1u << 20) : o.value_size, 0x5a);
-  reader rd{fd};
+  reader rd(fd);
   std::uint64_t upload = 0;
   if (o.op == "chunk") {
     xdr::encoder e;
@@ -137,8 +146,29 @@ conn_result run_connection(const options& o, unsigned index, clock_type::time_po
     }
     upload = opened->up.upload_id;
   }
+  if (o.op == "get") {
+    // GET measures reads of existing keys: write each key once first, pipelined, untimed.
+    std::uint32_t prefill_xid = 1u << 30;
+    for (unsigned k = 0; k < o.keys; ++k) {
+      xdr::encoder e;
+      e.begin_record();
+      xdr::rpc::encode_call(e, {prefill_xid++, ps::program, 1, static_cast<std::uint32_t>(ps::proc::put), {}, {}});
+      auto key = fmt::format("bench/{}/{}", index, k);
+      (void)xdr::encode(e, ps::put_args{xdr::as_bytes(key), value, {1, index}});
+      e.end_record();
+      if (!write_all(fd, e)) break;
+      if (k >= 64 && !rd.next()) break;  // keep at most 64 in flight
+    }
+    for (unsigned k = 0; k < std::min(o.keys, 64u); ++k) rd.next();
+  }
+  // The time limit starts after any untimed preparation above.
+  auto stop = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.seconds));
   std::vector<clock_type::time_point> sent_at(1 << 16);
   std::uint32_t xid = 100;
+  // Versions grow across runs against the same store (microseconds since the epoch), so a later run's
+  // writes are newer than an earlier run's instead of conflicting with them.
+  const std::uint64_t version_base = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
   std::uint64_t issued = 0;
   auto send_one = [&] {
     xdr::encoder e;
@@ -146,7 +176,7 @@ conn_result run_connection(const options& o, unsigned index, clock_type::time_po
     auto k = fmt::format("bench/{}/{}", index, issued % o.keys);
     if (o.op == "put") {
       xdr::rpc::encode_call(e, {xid, ps::program, 1, static_cast<std::uint32_t>(ps::proc::put), {}, {}});
-      (void)xdr::encode(e, ps::put_args{xdr::as_bytes(k), value, {issued + 1, index}});
+      (void)xdr::encode(e, ps::put_args{xdr::as_bytes(k), value, {version_base + issued, index}});
     } else if (o.op == "get") {
       xdr::rpc::encode_call(e, {xid, ps::program, 1, static_cast<std::uint32_t>(ps::proc::get), {}, {}});
       (void)xdr::encode(e, ps::key_args{xdr::as_bytes(k)});
@@ -181,6 +211,7 @@ conn_result run_connection(const options& o, unsigned index, clock_type::time_po
     if (issued < o.count && now < stop && !send_one()) break;
   }
   close(fd);
+  res.first_error = rd.first_error;
   return res;
 }
 
@@ -207,17 +238,17 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   auto start = clock_type::now();
-  auto stop = start + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.seconds));
   std::vector<conn_result> results(o.connections);
   std::vector<std::thread> threads;
   for (unsigned i = 0; i < o.connections; ++i)
-    threads.emplace_back([&, i] { results[i] = run_connection(o, i, stop); });
+    threads.emplace_back([&, i] { results[i] = run_connection(o, i); });
   for (auto& t : threads) t.join();
   double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
   conn_result all;
   for (auto& r : results) {
     all.ops += r.ops;
     all.errors += r.errors;
+    if (all.first_error.empty()) all.first_error = r.first_error;
     all.payload_bytes += r.payload_bytes;
     all.latencies_us.insert(all.latencies_us.end(), r.latencies_us.begin(), r.latencies_us.end());
   }
@@ -226,5 +257,6 @@ int main(int argc, char** argv) {
              "p50_us={:.1f} p99_us={:.1f}\n",
              o.op, o.connections, o.depth, all.ops, all.errors, elapsed, static_cast<double>(all.ops) / elapsed,
              static_cast<double>(all.payload_bytes) / elapsed / 1e6, p50, p99);
+  if (all.errors != 0) fmt::print("first error: {}\n", all.first_error.empty() ? "connection failed" : all.first_error);
   return all.errors == 0 ? 0 : 1;
 }

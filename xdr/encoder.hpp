@@ -16,7 +16,8 @@ class encoder {
   /// Opaques of at least this many bytes are referenced rather than copied by default.
   static constexpr std::size_t default_gather_threshold = 4096;
 
-  explicit encoder(std::size_t gather_threshold = default_gather_threshold);
+  encoder() : encoder(default_gather_threshold) {}
+  explicit encoder(std::size_t gather_threshold);
 
   void u32(std::uint32_t v);
   void i32(std::int32_t v) { u32(static_cast<std::uint32_t>(v)); }
