@@ -11,33 +11,35 @@ namespace rpc = xdr::rpc;
 namespace ps = proto::store;
 using transport::outgoing_record;
 
-outgoing_record accepted_error(std::uint32_t xid, rpc::accept_stat stat, rpc::mismatch_info m = {}) {
+// One reply record: `write` encodes the reply between the record marks.
+template <class Write>
+outgoing_record reply_record(Write&& write, std::vector<std::shared_ptr<const void>> owners = {}) {
   outgoing_record out;
   out.body.begin_record();
-  rpc::encode_accepted_error(out.body, xid, stat, m);
-  out.body.end_record();
-  return out;
-}
-
-outgoing_record auth_error(std::uint32_t xid, rpc::auth_stat why) {
-  outgoing_record out;
-  out.body.begin_record();
-  rpc::encode_auth_error(out.body, xid, why);
-  out.body.end_record();
-  return out;
-}
-
-// Encodes a successful reply carrying `result`; `owners` keep referenced payload bytes alive.
-template <class Result>
-outgoing_record success(std::uint32_t xid, const Result& result, std::vector<std::shared_ptr<const void>> owners = {}) {
-  outgoing_record out;
-  out.body.begin_record();
-  rpc::encode_success(out.body, xid);
-  // Results built by this file respect every bound of the .x file, so encoding cannot fail.
-  (void)xdr::encode(out.body, result);
+  write(out.body);
   out.body.end_record();
   out.owners = std::move(owners);
   return out;
+}
+
+outgoing_record accepted_error(std::uint32_t xid, rpc::accept_stat stat, rpc::mismatch_info m = {}) {
+  return reply_record([&](xdr::encoder& e) { rpc::encode_accepted_error(e, xid, stat, m); });
+}
+
+outgoing_record auth_error(std::uint32_t xid, rpc::auth_stat why) {
+  return reply_record([&](xdr::encoder& e) { rpc::encode_auth_error(e, xid, why); });
+}
+
+// A successful reply carrying `result`; `owners` keep referenced payload bytes alive until written.
+template <class Result>
+outgoing_record success(std::uint32_t xid, const Result& result, std::vector<std::shared_ptr<const void>> owners = {}) {
+  return reply_record(
+      [&](xdr::encoder& e) {
+        rpc::encode_success(e, xid);
+        // Results built by this file respect every bound of the .x file, so encoding cannot fail.
+        (void)xdr::encode(e, result);
+      },
+      std::move(owners));
 }
 
 std::string_view clipped(const std::string& detail) {
@@ -66,11 +68,7 @@ header_check check_header(xdr::bytes_view record) {
   }
   if (call.error().code == xdr::errc::bad_rpc_version) {
     auto head = rpc::decode_head(record);  // the xid and type decoded, or the error would differ
-    outgoing_record reply;
-    reply.body.begin_record();
-    rpc::encode_rpc_mismatch(reply.body, head->xid);
-    reply.body.end_record();
-    out.immediate_reply = std::move(reply);
+    out.immediate_reply = reply_record([&](xdr::encoder& e) { rpc::encode_rpc_mismatch(e, head->xid); });
     return out;
   }
   out.close_reason = "not an ONC RPC call: " + xdr::describe(call.error());
@@ -108,10 +106,7 @@ outgoing_record dispatch(engine& store, const rpc::call& call) {
         reply = garbage();
         break;
       }
-      reply = outgoing_record{};
-      reply->body.begin_record();
-      rpc::encode_success(reply->body, h.xid);
-      reply->body.end_record();
+      reply = reply_record([&](xdr::encoder& e) { rpc::encode_success(e, h.xid); });
       break;
     case ps::proc::health: {
       if (!call.args.empty()) {
