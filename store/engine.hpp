@@ -117,7 +117,7 @@ class engine {
   virtual list_result list(xdr::bytes_view prefix, xdr::bytes_view cursor, std::uint32_t limit) = 0;
 
   virtual open_result write_open(xdr::bytes_view key, proto::version ver, std::uint64_t size_hint) = 0;
-  /// Writes data at offset; offset may not lie past the bytes written so far (no holes).
+  /// Writes data at offset. Chunks may arrive in any order (a pipelining client) and may rewrite bytes.
   virtual status_result write_chunk(std::uint64_t upload_id, std::uint64_t offset, xdr::bytes_view data) = 0;
   /// Publishes the upload as the key's value if `size` equals the bytes written (last-writer-wins).
   virtual write_result write_commit(std::uint64_t upload_id, std::uint64_t size) = 0;

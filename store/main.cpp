@@ -62,19 +62,17 @@ int run(const store_settings& s) {
     std::fprintf(stderr, "ferry-store: %s\n", err.c_str());
     return 1;
   }
-  // The first line on stdout names the bound port: scripts and tests start us with port 0 and read it.
-  std::printf("ferry-store listening on %s:%u\n", host.c_str(), srv.port());
-  std::fflush(stdout);
-  spdlog::info("event=started listen={}:{} mode={} workers={} fsync={}", host, srv.port(),
-               s.memory ? "memory" : "disk", s.workers, s.fsync);
 
   bool registered = false;
   if (s.register_rpcbind) {
+    // A store killed earlier may have left its registration behind (rpcbind -w even restores it);
+    // ours replaces it, as rpcgen's generated servers do.
+    pmap_unset(ferry::proto::store::program, ferry::proto::store::version);
     registered = pmap_set(ferry::proto::store::program, ferry::proto::store::version, IPPROTO_TCP, srv.port());
     if (registered)
       spdlog::info("event=rpcbind_registered program={} port={}", ferry::proto::store::program, srv.port());
     else
-      spdlog::warn("event=rpcbind_failed reason=\"is rpcbind running?\"");
+      spdlog::warn("event=rpcbind_failed reason=\"rpcbind refused the registration or is not running\"");
   }
 
   // Purge expired tombstones and idle uploads once a minute, on the engine's own thread of work.
@@ -96,6 +94,12 @@ int run(const store_settings& s) {
     gc.cancel();
     srv.drain(std::chrono::seconds(10), [&] { io.stop(); });
   });
+  // Only now, with signals handled and the registration done, is the store ready: the first line on
+  // stdout says so and names the bound port (scripts and tests start us with port 0 and read it).
+  std::printf("ferry-store listening on %s:%u\n", host.c_str(), srv.port());
+  std::fflush(stdout);
+  spdlog::info("event=started listen={}:{} mode={} workers={} fsync={}", host, srv.port(),
+               s.memory ? "memory" : "disk", s.workers, s.fsync);
   io.run();
   if (registered) pmap_unset(ferry::proto::store::program, ferry::proto::store::version);
   spdlog::info("event=stopped");
