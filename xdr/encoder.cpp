@@ -60,6 +60,18 @@ void encoder::opaque(bytes_view data) {
   if (pad != 0) std::memset(grow(pad), 0, pad);
 }
 
+void encoder::append(const encoder& other) {
+  for (const auto& seg : other.segments_) {
+    if (seg.external != nullptr) {
+      segments_.push_back(seg);
+      size_ += seg.length;
+    } else if (seg.length != 0) {
+      std::memcpy(grow(seg.length), other.owned_.data() + seg.offset, seg.length);
+    }
+  }
+  copied_ += other.copied_;
+}
+
 void encoder::begin_record() {
   auto* p = grow(4);
   record_start_ = static_cast<std::size_t>(p - owned_.data());

@@ -33,6 +33,10 @@ class encoder {
   void opaque(bytes_view data);
   void string(std::string_view s) { opaque(as_bytes(s)); }
 
+  /// Appends everything `other` has encoded: its owned bytes are copied, its referenced segments stay
+  /// referenced (so they must outlive this encoder's output as well).
+  void append(const encoder& other);
+
   /// Starts a record-marked record: reserves the 4-byte record mark, filled by end_record().
   void begin_record();
   /// Ends the record begun last as one fragment with the last-fragment bit set.

@@ -206,3 +206,24 @@ TEST_CASE("an encoder that gathers every opaque still copies empty ones", "[xdr]
   auto wire = e.flatten();
   CHECK(wire == std::vector<byte>{0, 0, 0, 0, 0, 0, 0, 6, 'c', 'u', 'r', 's', 'o', 'r', 0, 0});
 }
+
+TEST_CASE("appending an encoder keeps its large opaques referenced and its bytes in order", "[xdr][zero-copy]") {
+  std::vector<byte> big(encoder::default_gather_threshold + 2, 0x77);
+  encoder args;
+  args.u32(5);
+  args.opaque(big);
+  args.string("tail");
+  encoder call;
+  call.u32(1);
+  call.append(args);
+  call.u32(2);
+  auto views = call.views();
+  bool referenced = false;
+  for (auto v : views) referenced = referenced || v.data() == big.data();
+  CHECK(referenced);
+  CHECK(call.payload_bytes_copied() == args.payload_bytes_copied());
+  auto expected = std::vector<byte>{0, 0, 0, 1};
+  args.append_to(expected);
+  expected.insert(expected.end(), {0, 0, 0, 2});
+  CHECK(call.flatten() == expected);
+}
