@@ -1,77 +1,38 @@
 // TOML loading for ferry-store settings with file:line:key errors.
 #include "config/store_settings.hpp"
 
-#include <toml++/toml.h>
-
 #include <charconv>
-#include <functional>
-#include <map>
+
+#include "config/detail/toml_fields.hpp"
 
 namespace ferry::config {
-namespace {
-
-std::string where(const std::string& path, const toml::node& n, const std::string& key) {
-  return path + ":" + std::to_string(n.source().begin.line) + ": " + key + ": ";
-}
-
-}  // namespace
 
 std::variant<store_settings, settings_error> load_store_settings(const std::string& path, store_settings s) {
-  toml::table table;
-  try {
-    table = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return settings_error{path + ":" + std::to_string(e.source().begin.line) + ": " +
-                          std::string(e.description())};
-  }
-  using setter = std::function<std::string(const toml::node&)>;  // returns an error message or ""
-  auto text = [](std::string& out) -> setter {
-    return [&out](const toml::node& n) -> std::string {
-      if (auto v = n.value<std::string>()) { out = *v; return {}; }
-      return "expected a string";
-    };
-  };
-  auto flag = [](bool& out) -> setter {
-    return [&out](const toml::node& n) -> std::string {
-      if (auto v = n.value<bool>()) { out = *v; return {}; }
-      return "expected true or false";
-    };
-  };
-  auto number = [](auto& out) -> setter {
-    return [&out](const toml::node& n) -> std::string {
-      auto v = n.value<std::int64_t>();
-      if (!v) return "expected an integer";
-      using T = std::remove_reference_t<decltype(out)>;
-      if (*v < 0 || static_cast<std::uint64_t>(*v) > std::numeric_limits<T>::max()) return "out of range";
-      out = static_cast<T>(*v);
-      return {};
-    };
-  };
-  const std::map<std::string, setter> keys = {
+  auto parsed = detail::parse_toml_file(path);
+  if (auto* err = std::get_if<settings_error>(&parsed)) return *err;
+  const auto& table = std::get<toml::table>(parsed);
+  using detail::flag, detail::number, detail::text;
+  constexpr auto lenient = detail::typing::lenient;
+  const detail::field_map keys = {
       {"listen", text(s.listen)},
       {"data_dir", text(s.data_dir)},
-      {"memory", flag(s.memory)},
-      {"fsync", flag(s.fsync)},
-      {"workers", number(s.workers)},
-      {"max_value", number(s.max_value)},
-      {"chunk_size", number(s.chunk_size)},
-      {"tombstone_retention_s", number(s.tombstone_retention_s)},
-      {"max_connections", number(s.max_connections)},
+      {"memory", flag(s.memory, lenient)},
+      {"fsync", flag(s.fsync, lenient)},
+      {"workers", number(s.workers, lenient)},
+      {"max_value", number(s.max_value, lenient)},
+      {"chunk_size", number(s.chunk_size, lenient)},
+      {"tombstone_retention_s", number(s.tombstone_retention_s, lenient)},
+      {"max_connections", number(s.max_connections, lenient)},
       {"node_name", text(s.node_name)},
-      {"register_rpcbind", flag(s.register_rpcbind)},
+      {"register_rpcbind", flag(s.register_rpcbind, lenient)},
       {"log_level", text(s.log_level)},
   };
-  for (const auto& [key, node] : table) {
-    std::string name{key.str()};
-    auto it = keys.find(name);
-    if (it == keys.end()) return settings_error{where(path, node, name) + "unknown key"};
-    if (auto err = it->second(node); !err.empty()) return settings_error{where(path, node, name) + err};
-  }
+  if (auto err = detail::apply_fields(path, table, keys)) return *err;
   if (auto* l = table.get("listen")) {
     std::string host;
     std::uint16_t port = 0;
     if (!split_host_port(s.listen, host, port))
-      return settings_error{where(path, *l, "listen") + "expected HOST:PORT, got '" + s.listen + "'"};
+      return settings_error{detail::where(path, *l, "listen") + "expected HOST:PORT, got '" + s.listen + "'"};
   }
   return s;
 }
