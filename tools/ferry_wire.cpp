@@ -1,6 +1,6 @@
-// ferry-wire: shows FERRY_CLIENT messages on the wire. `encode put KEY VALUE` prints a record-marked
-// ONC RPC call as hex; `decode` reads such hex from stdin and prints every field it decodes, or the
-// exact codec error and byte offset. Until ferryd exists this is what scripts/demo runs.
+// ferry-wire: ferry's wire on the command line. `encode put KEY VALUE` prints a record-marked FERRY_CLIENT
+// call as hex; `decode` reads such hex from stdin and prints every field, or the exact codec error and
+// offset; `store HOST:PORT CMD ...` talks FERRY_STORE to one ferry-store (see store_commands.hpp).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "config/store_settings.hpp"
+#include "store_commands.hpp"
 #include "xdr/codec.hpp"
 #include "xdr/protocol/client.hpp"
 #include "xdr/record.hpp"
@@ -126,8 +128,23 @@ int main(int argc, char** argv) {
   put->add_option("value", value, "object value")->required();
   put->add_option("--xid", xid, "transaction id");
   auto* dec = app.add_subcommand("decode", "decode a hex record from standard input");
+  auto* store = app.add_subcommand("store", "talk to one ferry-store: health | put KEY VALUE | get KEY | stat KEY | "
+                                            "delete KEY | list [PREFIX] | upload KEY FILE | download KEY FILE");
+  std::string address;
+  std::vector<std::string> words;
+  store->add_option("address", address, "HOST:PORT of the ferry-store")->required();
+  store->add_option("command", words, "the command and its arguments")->required();
   CLI11_PARSE(app, argc, argv);
   if (put->parsed()) return encode_put(key, value, xid);
   if (dec->parsed()) return decode_stdin();
+  if (store->parsed()) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (!config::split_host_port(address, host, port)) {
+      std::fprintf(stderr, "ferry-wire: store: expected HOST:PORT, got '%s'\n", address.c_str());
+      return 2;
+    }
+    return tools::run_store_command(host, port, words);
+  }
   return 2;
 }

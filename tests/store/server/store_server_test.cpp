@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "child_process.hpp"
-#include "rpc_client.hpp"
+#include "transport/rpc_client.hpp"
 #include "xdr/protocol/store.hpp"
 
 using namespace ferry;
@@ -53,7 +53,7 @@ struct store_process {
     REQUIRE(colon != std::string::npos);
     port = static_cast<std::uint16_t>(std::stoi(line->substr(colon + 1)));
   }
-  test::rpc_client client() { return test::rpc_client(port, ps::program, ps::version); }
+  transport::rpc_client client() { return transport::rpc_client(port, ps::program, ps::version); }
 };
 
 std::string text(xdr::bytes_view b) { return std::string(xdr::as_chars(b)); }
@@ -218,7 +218,7 @@ TEST_CASE("LIST pages through a prefix with a cursor, each key exactly once", "[
 TEST_CASE("RPC-level errors get standard replies and the connection stays usable", "[store][integration]") {
   store_process store({"--memory"});
   auto expect_accept = [&](std::uint32_t prog, std::uint32_t vers, std::uint32_t proc, xdr::rpc::accept_stat want) {
-    test::rpc_client c(store.port, prog, vers);
+    transport::rpc_client c(store.port, prog, vers);
     auto r = decode_reply(*c.reply_for(c.send_void(proc)));
     CHECK(r.stat == xdr::rpc::reply_stat::accepted);
     CHECK(r.accepted == want);
@@ -230,7 +230,7 @@ TEST_CASE("RPC-level errors get standard replies and the connection stays usable
   expect_accept(ps::program, 1, 99, xdr::rpc::accept_stat::proc_unavail);
   expect_accept(ps::program, 1, P(ps::proc::get), xdr::rpc::accept_stat::garbage_args);  // no arguments
 
-  test::rpc_client c(store.port, ps::program, ps::version);
+  transport::rpc_client c(store.port, ps::program, ps::version);
   xdr::encoder e;
   e.begin_record();
   xdr::rpc::encode_call(e, {77, ps::program, 1, 0, {9, {}}, {}});  // an unknown auth flavor
@@ -255,14 +255,14 @@ TEST_CASE("RPC-level errors get standard replies and the connection stays usable
 
 TEST_CASE("hostile peers lose only their own connection", "[store][integration][hostile]") {
   store_process store({"--memory"});
-  test::rpc_client good(store.port, ps::program, ps::version);
+  transport::rpc_client good(store.port, ps::program, ps::version);
   bytes keep;
 
-  test::rpc_client huge(store.port, ps::program, ps::version);
+  transport::rpc_client huge(store.port, ps::program, ps::version);
   huge.write_all({0xff, 0xff, 0xff, 0xff});  // claims a 2 GiB record
   CHECK(huge.closed_by_peer());
 
-  test::rpc_client garbage(store.port, ps::program, ps::version);
+  transport::rpc_client garbage(store.port, ps::program, ps::version);
   std::mt19937 rng(42);
   bytes noise(4 + 200);
   for (auto& b : noise) b = static_cast<xdr::byte>(rng());
@@ -271,7 +271,7 @@ TEST_CASE("hostile peers lose only their own connection", "[store][integration][
   garbage.write_all(noise);
   CHECK(garbage.closed_by_peer());
 
-  test::rpc_client slow(store.port, ps::program, ps::version);
+  transport::rpc_client slow(store.port, ps::program, ps::version);
   auto partial = xdr::frame_record(bytes(1000, 0));
   partial.resize(10);
   slow.write_all(partial);  // a slowloris: the rest never comes

@@ -1,24 +1,32 @@
 // rpc_client: blocking loopback socket with a receive timeout, record scanning with ferry's codec.
-#include "rpc_client.hpp"
+#include "transport/rpc_client.hpp"
 
 #include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <unistd.h>
 
-namespace ferry::test {
+namespace ferry::transport {
 
-rpc_client::rpc_client(std::uint16_t port, std::uint32_t program, std::uint32_t version)
+rpc_client::rpc_client(const std::string& host, std::uint16_t port, std::uint32_t program, std::uint32_t version)
     : program_(program), version_(version) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
-    throw std::runtime_error("connect to 127.0.0.1:" + std::to_string(port) + " failed");
+  if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1) {
+    close(fd_);
+    throw std::runtime_error("'" + host + "' is not an IPv4 address");
+  }
+  if (connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    auto why = std::string(std::strerror(errno));
+    close(fd_);
+    throw std::runtime_error("cannot connect to " + host + ":" + std::to_string(port) + ": " + why);
+  }
   timeval tv{20, 0};  // a bound so a broken server fails the test instead of hanging it
   setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   int one = 1;
@@ -96,4 +104,4 @@ bool rpc_client::closed_by_peer() {
   return n == 0;
 }
 
-}  // namespace ferry::test
+}  // namespace ferry::transport

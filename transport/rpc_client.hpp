@@ -1,5 +1,5 @@
-// A blocking ONC RPC test client over TCP loopback built on ferry's codec: send calls (pipelined, many
-// before reading), receive replies by xid in any order. Every read is bounded by a timeout.
+// A blocking ONC RPC client over TCP built on ferry's codec, for tools and tests: send calls (pipelined,
+// many before reading), receive replies by xid in any order. Every read is bounded by a timeout.
 #pragma once
 
 #include <cstdint>
@@ -13,11 +13,15 @@
 #include "xdr/record.hpp"
 #include "xdr/rpc.hpp"
 
-namespace ferry::test {
+namespace ferry::transport {
 
 class rpc_client {
  public:
-  rpc_client(std::uint16_t port, std::uint32_t program, std::uint32_t version);
+  /// Connects to an IPv4 address (dotted quad); throws std::runtime_error when it cannot.
+  rpc_client(const std::string& host, std::uint16_t port, std::uint32_t program, std::uint32_t version);
+  /// Connects to 127.0.0.1:port.
+  rpc_client(std::uint16_t port, std::uint32_t program, std::uint32_t version)
+      : rpc_client("127.0.0.1", port, program, version) {}
   ~rpc_client();
   rpc_client(const rpc_client&) = delete;
   rpc_client& operator=(const rpc_client&) = delete;
@@ -42,7 +46,7 @@ class rpc_client {
   /// The next reply record in arrival order.
   std::optional<std::vector<xdr::byte>> next_reply();
 
-  /// Calls and decodes the success result as R; throws on RPC-level failure (test helper).
+  /// Calls and decodes the success result as R; throws std::runtime_error on RPC-level failure.
   template <class R, class Args>
   R call(std::uint32_t proc, const Args& args, std::vector<xdr::byte>& keep) {
     auto xid = send(proc, args);
@@ -80,4 +84,4 @@ class rpc_client {
   std::map<std::uint32_t, std::vector<xdr::byte>> early_;
 };
 
-}  // namespace ferry::test
+}  // namespace ferry::transport
