@@ -107,4 +107,18 @@ std::vector<named<Result>> union_rows(Arm arm) {
   return rows;
 }
 
+inline constexpr std::uint32_t max_u32 = 0xFFFFFFFFu;
+inline constexpr std::uint64_t high_u64 = 0x8000000000000000u;
+
+inline const bytes_view& key(std::size_t i) { return keys()[i].value; }
+
+/// One row per sample key, built by make(key, row index).
+template <class Args, class Make>
+std::vector<named<Args>> per_key(Make make) {
+  std::vector<named<Args>> rows;
+  std::size_t i = 0;
+  for (const auto& k : keys()) rows.push_back({k.name, make(k.value, i++)});
+  return rows;
+}
+
 }  // namespace ferry::interop::samples

@@ -103,20 +103,12 @@ void compare(field_diff& d, const fs_health& c, const fs::health& f) {
 
 namespace {
 
-constexpr std::uint32_t max_u32 = 0xFFFFFFFFu;
-constexpr std::uint64_t high_u64 = 0x8000000000000000u;
+using samples::high_u64;
+using samples::key;
+using samples::max_u32;
+using samples::per_key;
 
 const proto::version& version(std::size_t i) { return samples::versions()[i % samples::versions().size()].value; }
-const bytes_view& key(std::size_t i) { return samples::keys()[i].value; }
-
-/// One row per sample key, built by make(key, row index).
-template <class Args, class Make>
-std::vector<named<Args>> per_key(Make make) {
-  std::vector<named<Args>> rows;
-  std::size_t i = 0;
-  for (const auto& k : samples::keys()) rows.push_back({k.name, make(k.value, i++)});
-  return rows;
-}
 
 TEST_CASE("fs_put_args encodes and decodes like rpcgen for every key, value and version", "[interop][store]") {
   auto rows = per_key<fs::put_args>(
