@@ -1,0 +1,238 @@
+// The C ABI boundary: argument checks, the FERRY_CLIENT procedures' encoding and decoding, and the
+// guarantee that no C++ exception reaches a C caller (each entry point catches everything).
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <atomic>
+#include <memory>
+#include <new>
+
+#include "ferry.h"
+#include "handle.hpp"
+#include "xdr/codec.hpp"
+#include "xdr/protocol/client.hpp"
+#include "xdr/rpc.hpp"
+
+namespace proto = ferry::proto;
+namespace xdr = ferry::xdr;
+using steady = ferry::clib::clock;
+using ferry::clib::outcome;
+
+static_assert(FERRY_OK == static_cast<int>(proto::status::ok));
+static_assert(FERRY_NOT_FOUND == static_cast<int>(proto::status::not_found));
+static_assert(FERRY_TOO_BIG == static_cast<int>(proto::status::too_big));
+static_assert(FERRY_TIMEDOUT == static_cast<int>(proto::status::timedout));
+static_assert(FERRY_CONFLICT == static_cast<int>(proto::status::conflict));
+static_assert(FERRY_INTERNAL == static_cast<int>(proto::status::internal));
+static_assert(FERRY_MAX_KEY == proto::max_key && FERRY_MAX_VALUE == proto::max_value);
+static_assert(FERRY_REQUEST_ID_SIZE == proto::request_id_size);
+
+namespace {
+
+/// Runs `body` (returning an outcome) so that nothing escapes: errno carries the system cause, if any.
+template <class Body>
+int boundary(Body&& body) noexcept {
+  outcome r;
+  try {
+    r = body();
+  } catch (const std::bad_alloc&) {
+    r = {FERRY_E_NOMEM, ENOMEM};
+  } catch (...) {
+    r = {FERRY_E_INVALID, 0};
+  }
+  if (r.sys_errno != 0) errno = r.sys_errno;
+  return r.code;
+}
+
+steady::time_point deadline_of(const ferry_options* opts) {
+  std::uint32_t ms = (opts != nullptr && opts->deadline_ms != 0) ? opts->deadline_ms : FERRY_DEFAULT_DEADLINE_MS;
+  return steady::now() + std::chrono::milliseconds(ms);
+}
+
+std::uint32_t wire_deadline(const ferry_options* opts) { return opts != nullptr ? opts->deadline_ms : 0; }
+
+proto::request_id request_id_of(const ferry_options* opts) {
+  proto::request_id id{};
+  if (opts != nullptr && opts->request_id != nullptr) {
+    std::memcpy(id.data(), opts->request_id, id.size());
+    return id;
+  }
+  // getrandom, not a seeded PRNG: a forked child must never repeat its parent's ids.
+  if (::getrandom(id.data(), id.size(), GRND_NONBLOCK) != static_cast<ssize_t>(id.size())) {
+    static std::atomic<std::uint64_t> counter{0};
+    std::uint64_t a = static_cast<std::uint64_t>(steady::now().time_since_epoch().count());
+    std::uint64_t b = (static_cast<std::uint64_t>(::getpid()) << 32) ^ counter.fetch_add(1);
+    std::memcpy(id.data(), &a, 8);
+    std::memcpy(id.data() + 8, &b, 8);
+  }
+  return id;
+}
+
+/// Key checks the server would make anyway, answered locally with the same status.
+int check_key(const void* key, std::size_t klen) {
+  if (key == nullptr && klen != 0) return FERRY_E_INVALID;
+  if (klen == 0 || klen > FERRY_MAX_KEY) return FERRY_BAD_KEY;
+  return FERRY_OK;
+}
+
+xdr::bytes_view view(const void* p, std::size_t n) { return {static_cast<const xdr::byte*>(p), n}; }
+
+/// Sends `args` as procedure `proc` and decodes the accepted results as R into `res` (views into `reply`).
+template <class R, class Args>
+outcome transact(ferry_t* h, proto::client::proc proc, const Args& args, const ferry_options* opts,
+                 std::vector<xdr::byte>& reply, R& res) {
+  auto encode = [&](xdr::encoder& out) { return static_cast<bool>(xdr::encode(out, args)); };
+  auto got = ferry::clib::call(h, static_cast<std::uint32_t>(proc), encode, deadline_of(opts), reply);
+  if (got.code != 0) return got;
+  auto rpc = xdr::rpc::decode_reply(reply);
+  if (!rpc) return {FERRY_E_PROTOCOL, EPROTO};
+  if (rpc->stat != xdr::rpc::reply_stat::accepted || rpc->accepted != xdr::rpc::accept_stat::success)
+    return {FERRY_E_RPC, 0};
+  auto decoded = xdr::decode<R>(rpc->results);
+  if (!decoded) return {FERRY_E_PROTOCOL, EPROTO};
+  res = std::move(*decoded);
+  return {static_cast<int>(res.code), 0};
+}
+
+void fill_info(ferry_object_info* out, const proto::object_info& in) {
+  if (out == nullptr) return;
+  out->size = in.size;
+  out->version_hlc = in.ver.hlc;
+  out->version_writer = in.ver.writer;
+  out->mtime_ns = in.mtime_ns;
+}
+
+outcome get_value(ferry_t* h, const void* key, std::size_t klen, const ferry_options* opts,
+                  std::vector<xdr::byte>& reply, proto::get_res& res) {
+  if (h == nullptr) return {FERRY_E_INVALID, 0};
+  if (int k = check_key(key, klen); k != FERRY_OK) return {k, 0};
+  proto::client::key_args args{view(key, klen), wire_deadline(opts)};
+  return transact(h, proto::client::proc::get, args, opts, reply, res);
+}
+
+}  // namespace
+
+extern "C" {
+
+int ferry_abi_version(void) { return FERRY_ABI_VERSION; }
+
+int ferry_open(const char* socket_path, ferry_t** out) {
+  if (out == nullptr) return FERRY_E_INVALID;
+  *out = nullptr;
+  return boundary([&]() -> outcome {
+    const char* path = socket_path;
+    if (path == nullptr) path = std::getenv(FERRY_SOCKET_ENV);
+    if (path == nullptr || *path == '\0') path = FERRY_DEFAULT_SOCKET;
+    auto h = std::make_unique<ferry_t>();
+    h->path = path;
+    std::shared_ptr<ferry::clib::connection> first;  // connect now: an absent ferryd is reported here
+    if (auto c = ferry::clib::current_connection(h.get(), deadline_of(nullptr), first); c.code != 0) return c;
+    ferry::clib::register_handle(h.get());
+    *out = h.release();
+    return {};
+  });
+}
+
+void ferry_close(ferry_t* h) {
+  if (h == nullptr) return;
+  ferry::clib::unregister_handle(h);
+  if (h->conn && h->pid != ::getpid()) h->conn->abandon_in_child();
+  delete h;
+}
+
+int ferry_put(ferry_t* h, const void* key, size_t klen, const void* value, size_t vlen, const ferry_options* opts) {
+  return boundary([&]() -> outcome {
+    if (h == nullptr || (value == nullptr && vlen != 0)) return {FERRY_E_INVALID, 0};
+    if (int k = check_key(key, klen); k != FERRY_OK) return {k, 0};
+    if (vlen > FERRY_MAX_VALUE) return {FERRY_TOO_BIG, 0};
+    proto::client::put_args args{view(key, klen), view(value, vlen), wire_deadline(opts), request_id_of(opts),
+                                 opts != nullptr ? opts->flags : 0u};
+    std::vector<xdr::byte> reply;
+    proto::write_res res;
+    return transact(h, proto::client::proc::put, args, opts, reply, res);
+  });
+}
+
+int ferry_get(ferry_t* h, const void* key, size_t klen, void* buf, size_t buflen, size_t* vlen,
+              ferry_object_info* info, const ferry_options* opts) {
+  return boundary([&]() -> outcome {
+    if (vlen == nullptr || (buf == nullptr && buflen != 0)) return {FERRY_E_INVALID, 0};
+    *vlen = 0;
+    std::vector<xdr::byte> reply;
+    proto::get_res res;
+    auto got = get_value(h, key, klen, opts, reply, res);
+    if (got.code != FERRY_OK) return got;
+    *vlen = res.found.data.size();
+    fill_info(info, res.found.info);
+    if (res.found.data.size() > buflen) return {FERRY_E_BUFFER_TOO_SMALL, 0};
+    if (!res.found.data.empty()) std::memcpy(buf, res.found.data.data(), res.found.data.size());
+    return {};
+  });
+}
+
+int ferry_get_alloc(ferry_t* h, const void* key, size_t klen, void** value, size_t* vlen,
+                    ferry_object_info* info, const ferry_options* opts) {
+  return boundary([&]() -> outcome {
+    if (value == nullptr || vlen == nullptr) return {FERRY_E_INVALID, 0};
+    *value = nullptr;
+    *vlen = 0;
+    std::vector<xdr::byte> reply;
+    proto::get_res res;
+    auto got = get_value(h, key, klen, opts, reply, res);
+    if (got.code != FERRY_OK) return got;
+    // malloc(0) may return NULL: allocate one byte so a found empty value is never NULL.
+    void* p = std::malloc(res.found.data.empty() ? 1 : res.found.data.size());
+    if (p == nullptr) return {FERRY_E_NOMEM, ENOMEM};
+    if (!res.found.data.empty()) std::memcpy(p, res.found.data.data(), res.found.data.size());
+    *value = p;
+    *vlen = res.found.data.size();
+    fill_info(info, res.found.info);
+    return {};
+  });
+}
+
+void ferry_free(void* p) { std::free(p); }
+
+int ferry_delete(ferry_t* h, const void* key, size_t klen, const ferry_options* opts) {
+  return boundary([&]() -> outcome {
+    if (h == nullptr) return {FERRY_E_INVALID, 0};
+    if (int k = check_key(key, klen); k != FERRY_OK) return {k, 0};
+    proto::client::delete_args args{view(key, klen), wire_deadline(opts), request_id_of(opts)};
+    std::vector<xdr::byte> reply;
+    proto::write_res res;
+    return transact(h, proto::client::proc::del, args, opts, reply, res);
+  });
+}
+
+int ferry_stat(ferry_t* h, const void* key, size_t klen, ferry_object_info* info, const ferry_options* opts) {
+  return boundary([&]() -> outcome {
+    if (h == nullptr || info == nullptr) return {FERRY_E_INVALID, 0};
+    if (int k = check_key(key, klen); k != FERRY_OK) return {k, 0};
+    proto::client::key_args args{view(key, klen), wire_deadline(opts)};
+    std::vector<xdr::byte> reply;
+    proto::stat_res res;
+    auto got = transact(h, proto::client::proc::stat, args, opts, reply, res);
+    if (got.code == FERRY_OK) fill_info(info, res.info);
+    return got;
+  });
+}
+
+const char* ferry_strerror(int status) {
+  if (status >= 0 && status <= FERRY_INTERNAL)
+    return proto::describe(static_cast<proto::status>(status)).data();  // literals: NUL-terminated
+  switch (status) {
+    case FERRY_E_CONNECT: return "ferryd could not be reached (is it running? see errno and FERRY_SOCKET)";
+    case FERRY_E_PROTOCOL: return "ferryd sent a reply that is not valid FERRY_CLIENT";
+    case FERRY_E_CLOSED: return "the connection to ferryd was lost";
+    case FERRY_E_INVALID: return "invalid argument";
+    case FERRY_E_BUFFER_TOO_SMALL: return "the buffer is smaller than the value (the size needed was returned)";
+    case FERRY_E_NOMEM: return "out of memory";
+    case FERRY_E_RPC: return "ferryd refused the call at the RPC level (program, version or procedure)";
+    default: return "unknown ferry status";
+  }
+}
+
+}  // extern "C"

@@ -1,0 +1,105 @@
+// One FERRY_CLIENT connection: a non-blocking AF_UNIX socket, a writer lock held only while a call is
+// written, and an xid table whose waiters are served by leader/follower reading (see README.md).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ferry.h"
+#include "xdr/bytes.hpp"
+#include "xdr/encoder.hpp"
+
+namespace ferry::clib {
+
+using clock = std::chrono::steady_clock;
+
+/// What an internal step ended with: a ferry.h status plus the errno behind it, if any.
+struct outcome {
+  int code = 0;
+  int sys_errno = 0;
+};
+
+/// A caller waiting for the reply with its xid. Lives on the caller's stack while it is in the table.
+struct waiter {
+  std::condition_variable cv;
+  bool done = false;
+  std::vector<xdr::byte> reply;  // the whole RPC reply record
+};
+
+class connection {
+ public:
+  /// Connects to `path` before `deadline`; FERRY_E_CONNECT with errno on failure.
+  static outcome open(const std::string& path, clock::time_point deadline, std::shared_ptr<connection>& out);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  /// Sends one call (built by `encode_body` after the header with the chosen xid) and waits for its reply
+  /// record until `deadline`. FERRY_E_CLOSED means the connection broke (the call may or may not have run).
+  template <class EncodeBody>
+  outcome round_trip(std::uint32_t proc, EncodeBody&& encode_body, clock::time_point deadline,
+                     std::vector<xdr::byte>& reply) {
+    waiter w;
+    std::uint32_t xid = enlist(w);
+    xdr::encoder out;
+    out.begin_record();
+    encode_header(out, xid, proc);
+    if (!encode_body(out)) {
+      withdraw(xid);
+      return {FERRY_E_INVALID, 0};
+    }
+    out.end_record();
+    if (auto sent = send(out, xid, deadline); sent.code != 0) return sent;
+    auto got = await(w, xid, deadline);
+    if (got.code == 0) reply.swap(w.reply);
+    return got;
+  }
+
+  /// True once the connection is unusable; the handle then replaces it.
+  bool broken() const noexcept { return broken_.load(std::memory_order_acquire) != 0; }
+  /// Breaks the connection (idempotent): every waiter returns `code`.
+  void fail(int code, int sys_errno);
+
+  // fork support: the handle's pthread_atfork handlers hold these across fork().
+  void lock_for_fork();
+  void unlock_after_fork();
+  /// In a child: the socket is the parent's, so it is closed without shutdown() and never used.
+  void abandon_in_child() noexcept;
+
+ private:
+  explicit connection(int fd) noexcept : fd_(fd) {}
+  std::uint32_t enlist(waiter& w);
+  void withdraw(std::uint32_t xid);
+  static void encode_header(xdr::encoder& out, std::uint32_t xid, std::uint32_t proc);
+  outcome send(const xdr::encoder& out, std::uint32_t xid, clock::time_point deadline);
+  outcome await(waiter& w, std::uint32_t xid, clock::time_point deadline);
+  /// Leader step: poll, read and dispatch complete records. Returns FERRY_TIMEDOUT, an error, or 0.
+  outcome read_and_dispatch(clock::time_point deadline);
+  void wake_next_leader_locked();
+  void fail_locked(int code, int sys_errno);
+
+  int fd_;
+  std::atomic<int> broken_{0};
+  int broken_errno_ = 0;
+  std::mutex write_mu_;  // held only while one call's bytes are written
+  std::mutex mu_;        // the xid table, the reading flag, the broken state
+  std::unordered_map<std::uint32_t, waiter*> table_;
+  bool reading_ = false;              // a leader is reading the socket
+  std::uint32_t next_xid_ = 0;        // under mu_
+  std::vector<xdr::byte> inbuf_;      // touched only by the current leader
+  std::size_t inbuf_used_ = 0;
+};
+
+/// Milliseconds left until `deadline`, rounded up, at least 0 (for poll()).
+int millis_left(clock::time_point deadline) noexcept;
+
+}  // namespace ferry::clib

@@ -1,0 +1,135 @@
+// ferry.hpp: a thin header-only C++20 wrapper over ferry.h: an RAII handle, std::span arguments and a
+// small result<T> (value or ferry status), in the spirit of std::expected. No exceptions are thrown.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ferry.h"
+
+namespace ferry::client {
+
+using bytes = std::span<const std::byte>;
+
+inline bytes as_bytes(std::string_view s) noexcept { return std::as_bytes(std::span{s.data(), s.size()}); }
+
+/// A status code with its message.
+struct error {
+  int code = FERRY_OK;
+  const char* message() const noexcept { return ferry_strerror(code); }
+};
+
+/// A value or the ferry status explaining its absence.
+template <class T>
+class result {
+ public:
+  result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  result(error e) : error_(e) {}                  // NOLINT: implicit by design
+  bool has_value() const noexcept { return error_.code == FERRY_OK; }
+  explicit operator bool() const noexcept { return has_value(); }
+  T& value() & { return value_; }
+  const T& value() const& { return value_; }
+  T& operator*() & { return value_; }
+  const T& operator*() const& { return value_; }
+  T* operator->() { return &value_; }
+  const T* operator->() const { return &value_; }
+  error err() const noexcept { return error_; }
+  int code() const noexcept { return error_.code; }
+
+ private:
+  T value_{};
+  error error_{};
+};
+
+template <>
+class result<void> {
+ public:
+  result() = default;
+  result(error e) : error_(e) {}  // NOLINT: implicit by design
+  bool has_value() const noexcept { return error_.code == FERRY_OK; }
+  explicit operator bool() const noexcept { return has_value(); }
+  error err() const noexcept { return error_; }
+  int code() const noexcept { return error_.code; }
+
+ private:
+  error error_{};
+};
+
+struct object {
+  std::vector<std::byte> data;
+  ferry_object_info info{};
+};
+
+/// One libferry handle: thread-safe and fork-safe like the C handle it owns.
+class handle {
+ public:
+  /// Empty path: $FERRY_SOCKET, else the default socket.
+  static result<handle> open(const char* socket_path = nullptr) noexcept {
+    ferry_t* h = nullptr;
+    if (int rc = ferry_open(socket_path, &h); rc != FERRY_OK) return error{rc};
+    return handle{h};
+  }
+
+  handle() noexcept = default;
+  handle(handle&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+  handle& operator=(handle&& other) noexcept {
+    if (this != &other) {
+      ferry_close(h_);
+      h_ = std::exchange(other.h_, nullptr);
+    }
+    return *this;
+  }
+  handle(const handle&) = delete;
+  handle& operator=(const handle&) = delete;
+  ~handle() { ferry_close(h_); }
+
+  ferry_t* native() const noexcept { return h_; }
+
+  result<void> put(bytes key, bytes value, const ferry_options* opts = nullptr) noexcept {
+    return status(ferry_put(h_, key.data(), key.size(), value.data(), value.size(), opts));
+  }
+  /// Copies into `buf`; the result is the value's size (FERRY_E_BUFFER_TOO_SMALL: see size_needed()).
+  result<std::size_t> get(bytes key, std::span<std::byte> buf, ferry_object_info* info = nullptr,
+                          const ferry_options* opts = nullptr) noexcept {
+    std::size_t n = 0;
+    int rc = ferry_get(h_, key.data(), key.size(), buf.data(), buf.size(), &n, info, opts);
+    last_size_ = n;
+    if (rc != FERRY_OK) return error{rc};
+    return n;
+  }
+  /// The size reported by the last get() (the size needed after FERRY_E_BUFFER_TOO_SMALL).
+  std::size_t size_needed() const noexcept { return last_size_; }
+
+  result<object> get(bytes key, const ferry_options* opts = nullptr) {
+    void* p = nullptr;
+    std::size_t n = 0;
+    object out;
+    int rc = ferry_get_alloc(h_, key.data(), key.size(), &p, &n, &out.info, opts);
+    if (rc != FERRY_OK) return error{rc};
+    std::unique_ptr<void, decltype(&ferry_free)> owned{p, &ferry_free};
+    auto* first = static_cast<const std::byte*>(p);
+    out.data.assign(first, first + n);
+    return out;
+  }
+  result<void> del(bytes key, const ferry_options* opts = nullptr) noexcept {
+    return status(ferry_delete(h_, key.data(), key.size(), opts));
+  }
+  result<ferry_object_info> stat(bytes key, const ferry_options* opts = nullptr) noexcept {
+    ferry_object_info info{};
+    if (int rc = ferry_stat(h_, key.data(), key.size(), &info, opts); rc != FERRY_OK) return error{rc};
+    return info;
+  }
+
+ private:
+  explicit handle(ferry_t* h) noexcept : h_(h) {}
+  static result<void> status(int rc) noexcept { return rc == FERRY_OK ? result<void>{} : result<void>{error{rc}}; }
+  ferry_t* h_ = nullptr;
+  std::size_t last_size_ = 0;
+};
+
+}  // namespace ferry::client

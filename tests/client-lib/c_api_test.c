@@ -1,0 +1,46 @@
+/* ferry.h compiled as C99 (-pedantic): the C ABI linked against libferry.so with no ferryd running. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ferry.h"
+
+static int failures = 0;
+#define EXPECT(cond)                                                   \
+  do {                                                                 \
+    if (!(cond)) {                                                     \
+      fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__, #cond); \
+      ++failures;                                                      \
+    }                                                                  \
+  } while (0)
+
+int main(void) {
+  ferry_t* h = NULL;
+  ferry_options opts = FERRY_OPTIONS_INIT;
+  ferry_object_info info;
+  size_t n = 0;
+  int code;
+
+  EXPECT(ferry_abi_version() == FERRY_ABI_VERSION);
+  for (code = 0; code <= FERRY_INTERNAL; ++code) EXPECT(ferry_strerror(code) != NULL && strlen(ferry_strerror(code)) > 0);
+  EXPECT(strcmp(ferry_strerror(FERRY_NOT_FOUND), "no object has this key") == 0);
+  EXPECT(ferry_strerror(FERRY_E_CONNECT) != NULL);
+  EXPECT(ferry_strerror(-7) != NULL);
+
+  errno = 0;
+  EXPECT(ferry_open("/nonexistent-ferry-dir/ferryd.sock", &h) == FERRY_E_CONNECT);
+  EXPECT(errno == ENOENT);
+  EXPECT(h == NULL);
+  EXPECT(ferry_open(NULL, NULL) == FERRY_E_INVALID);
+
+  opts.deadline_ms = 10;
+  EXPECT(ferry_put(NULL, "k", 1, "v", 1, &opts) == FERRY_E_INVALID);
+  EXPECT(ferry_get(NULL, "k", 1, NULL, 0, &n, NULL, &opts) == FERRY_E_INVALID);
+  EXPECT(ferry_stat(NULL, "k", 1, &info, NULL) == FERRY_E_INVALID);
+  EXPECT(ferry_delete(NULL, "k", 1, NULL) == FERRY_E_INVALID);
+  ferry_close(NULL);
+  ferry_free(NULL);
+
+  if (failures == 0) printf("c_api_test: ok\n");
+  return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,97 @@
+// A scripted FERRY_CLIENT peer standing in for ferryd: an AF_UNIX listener speaking the real protocol
+// through ferry's xdr codec, with knobs to reorder, hold, drop or corrupt replies. One thread a connection.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "xdr/protocol/common.hpp"
+
+namespace ferry::test {
+
+/// A temporary directory removed with everything in it.
+struct temp_dir {
+  temp_dir();
+  ~temp_dir();
+  std::string path;
+};
+
+enum class garbage {
+  short_record,  // a 3-byte record: no xid, no message type
+  huge_mark,     // a record mark claiming 2 GiB
+  bad_results,   // a well-formed reply to the call whose results are an invalid status
+};
+
+struct seen_call {
+  std::uint32_t proc;
+  std::string key;
+  proto::request_id id;
+};
+
+class scripted_peer {
+ public:
+  explicit scripted_peer(std::string path);
+  ~scripted_peer();
+  scripted_peer(const scripted_peer&) = delete;
+  scripted_peer& operator=(const scripted_peer&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  /// Gathers calls (up to 8, or 20 ms) and answers each batch newest first.
+  void reorder(bool on) { reorder_ = on; }
+  /// Replies to calls on `key` are kept back until release_held(), then sent before the next reply.
+  void hold(std::string key);
+  void release_held() { release_ = true; }
+  /// The next n calls close their connection unanswered.
+  void drop_calls(int n) { drops_ = n; }
+  /// The next call is answered with garbage.
+  void send_garbage(garbage g);
+  /// Closes every connection now, as a restarting ferryd would.
+  void close_all();
+  /// PUT values above this get TOO_BIG.
+  void max_value(std::size_t n) { max_value_ = n; }
+
+  std::vector<pid_t> peer_pids();
+  std::vector<seen_call> calls();
+  int connections() { return connections_; }
+  int replies_out_of_order() { return out_of_order_; }
+  int held_sent() { return held_sent_; }
+
+ private:
+  void accept_loop();
+  void serve(int fd);
+  std::vector<std::uint8_t> answer(std::uint32_t xid, std::uint32_t proc, std::span<const std::uint8_t> args);
+
+  std::string path_;
+  int listen_fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> reorder_{false};
+  std::atomic<bool> release_{false};
+  std::atomic<int> drops_{0};
+  std::atomic<int> connections_{0};
+  std::atomic<int> out_of_order_{0};
+  std::atomic<int> held_sent_{0};
+  std::atomic<std::size_t> max_value_{1u << 20};
+
+  std::mutex mu_;  // everything below
+  std::map<std::string, std::string> store_;
+  std::uint64_t hlc_ = 0;
+  std::set<std::string> held_keys_;
+  std::vector<std::vector<std::uint8_t>> held_replies_;
+  int garbage_kind_ = -1;
+  std::vector<pid_t> pids_;
+  std::vector<seen_call> calls_;
+  std::set<int> fds_;
+  std::vector<std::thread> threads_;
+  std::thread acceptor_;
+};
+
+}  // namespace ferry::test
