@@ -10,7 +10,7 @@
 #include <string_view>
 #include <thread>
 
-#include "ferry_store_process.hpp"
+#include "store_process.hpp"
 #include "store_c_values.hpp"
 #include "tirpc_client_handle.hpp"
 #include "wire_support.hpp"
@@ -97,7 +97,7 @@ TEST_CASE("clnt_create finds ferry-store through rpcbind when it registers", "[i
   }
 
   remove_stale_registration();
-  auto store = start_ferry_store({"--register"});
+  auto store = test::start_store(FERRY_STORE_BIN, {"--memory", "--register"});
   REQUIRE(await_registration(store.port) == store.port);
   {
     auto client = client_handle::through_rpcbind("127.0.0.1", FERRY_STORE_PROG, FERRY_STORE_V1);
@@ -121,8 +121,8 @@ TEST_CASE("clnt_create finds ferry-store through rpcbind when it registers", "[i
 
   // The answers above came from io.run(), which ferry-store enters only after installing its SIGTERM
   // handler: a SIGTERM sent earlier (right after the announcement line) kills it without pmap_unset.
-  store.process->signal(SIGTERM);
-  auto status = store.process->wait(std::chrono::seconds(20));
+  store.proc->signal(SIGTERM);
+  auto status = store.proc->wait(std::chrono::seconds(20));
   REQUIRE(status);
   CHECK(WIFEXITED(*status));
   CHECK(WEXITSTATUS(*status) == 0);

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <string_view>
 
-#include "ferry_store_process.hpp"
+#include "store_process.hpp"
 #include "store_c_values.hpp"
 #include "tirpc_client_handle.hpp"
 #include "wire_support.hpp"
@@ -18,7 +18,7 @@ constexpr std::size_t one_mib = std::size_t{1} << 20;
 
 TEST_CASE("a libtirpc client calls every FERRY_STORE procedure on a running ferry-store", "[interop][store][server]") {
   ignore_sigpipe();
-  auto store = start_ferry_store({"--node", "interop-store"});
+  auto store = test::start_store(FERRY_STORE_BIN, {"--memory", "--node", "interop-store"});
   auto client = client_handle::loopback_tcp(store.port, FERRY_STORE_PROG, FERRY_STORE_V1);
   CLIENT* clnt = client.get();
   CHECK(client.server_port() == store.port);

@@ -13,7 +13,7 @@
 #include "actors/router/router_actor.hpp"
 #include "actors/rpc_connection/rpc_connection.hpp"
 #include "actors/rpc_connection/tcp_link.hpp"
-#include "child_process.hpp"
+#include "store_process.hpp"
 #include "transport/io_thread.hpp"
 
 using namespace std::chrono_literals;
@@ -24,21 +24,6 @@ using proto::status;
 namespace {
 
 constexpr auto bound = 10s;  // the longest any single wait may take
-
-struct store_process {
-  std::unique_ptr<test::child_process> proc;
-  std::uint16_t port = 0;
-  store_process() {
-    proc = std::make_unique<test::child_process>(
-        FERRY_STORE_BIN, std::vector<std::string>{"--listen", "127.0.0.1:0", "--memory", "--log-level", "warn"});
-    auto line = proc->read_line();
-    REQUIRE(line);
-    auto colon = line->rfind(':');
-    REQUIRE(colon != std::string::npos);
-    port = static_cast<std::uint16_t>(std::stoi(line->substr(colon + 1)));
-  }
-  std::string id() const { return "127.0.0.1:" + std::to_string(port); }
-};
 
 shared_bytes bytes_of(const std::string& s) { return std::make_shared<const std::vector<xdr::byte>>(s.begin(), s.end()); }
 
@@ -54,8 +39,8 @@ TEST_CASE("over three real stores the router writes, reads, lists, and fails rea
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
 
-  std::vector<std::unique_ptr<store_process>> stores;
-  for (int i = 0; i < 3; ++i) stores.push_back(std::make_unique<store_process>());
+  std::vector<test::store_process> stores;
+  for (int i = 0; i < 3; ++i) stores.push_back(test::start_store(FERRY_STORE_BIN));
 
   router_config rc;
   rc.writer = 1;
@@ -66,14 +51,14 @@ TEST_CASE("over three real stores the router writes, reads, lists, and fails rea
   std::vector<caf::actor> conns;
   for (auto& s : stores) {
     rpc_connection_config c;
-    c.server = s->id();
+    c.server = s.address();
     c.program = proto::store::program;
     c.version = proto::store::version;
     c.backoff = {20ms, 200ms, 0.2};
     c.listener = self;  // the test waits for "connected"; the router assumes it until told otherwise
-    auto conn = spawn_rpc_connection(sys, c, tcp_link_factory(io.context(), {"127.0.0.1", s->port, {}}));
+    auto conn = spawn_rpc_connection(sys, c, tcp_link_factory(io.context(), {"127.0.0.1", s.port, {}}));
     conns.push_back(conn);
-    servers.push_back({s->id(), {conn}});
+    servers.push_back({s.address(), {conn}});
   }
   for (int i = 0; i < 3; ++i) {
     bool up = false;
@@ -125,12 +110,12 @@ TEST_CASE("over three real stores the router writes, reads, lists, and fails rea
           [&](caf::error& e) { FAIL(sys.render(e)); });
 
   // Kill one store: every key keeps a live replica, so every read is still served.
-  const auto dead = stores[0]->id();
-  stores[0]->proc->signal(SIGKILL);
-  stores[0]->proc->wait(bound);
+  const auto dead = stores[0].address();
+  stores[0].proc->signal(SIGKILL);
+  stores[0].proc->wait(bound);
   self->receive([&](connection_state_changed& ev) { CHECK_FALSE(ev.connected); }, caf::after(bound) >> [] {});
   std::vector<std::string> ids;
-  for (auto& s : stores) ids.push_back(s->id());
+  for (auto& s : stores) ids.push_back(s.address());
   int writes_unavailable = 0;
   for (const auto& k : keys) {
     auto r = get(k);

@@ -13,7 +13,7 @@
 
 #include "actors/rpc_connection/rpc_connection.hpp"
 #include "actors/rpc_connection/tcp_link.hpp"
-#include "child_process.hpp"
+#include "store_process.hpp"
 #include "transport/io_thread.hpp"
 #include "xdr/codec.hpp"
 #include "xdr/protocol/store.hpp"
@@ -27,21 +27,6 @@ namespace {
 
 constexpr auto bound = 10s;  // the longest any single wait may take
 
-struct store_process {
-  std::unique_ptr<test::child_process> proc;
-  std::uint16_t port = 0;
-
-  explicit store_process(std::uint16_t on_port = 0) {
-    proc = std::make_unique<test::child_process>(
-        FERRY_STORE_BIN, std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(on_port), "--memory",
-                                                  "--log-level", "warn"});
-    auto line = proc->read_line();
-    REQUIRE(line);
-    auto colon = line->rfind(':');
-    REQUIRE(colon != std::string::npos);
-    port = static_cast<std::uint16_t>(std::stoi(line->substr(colon + 1)));
-  }
-};
 
 bool is(const caf::error& e, rpc_errc x) {
   return e.category() == rpc_errc_category && e.code() == static_cast<std::uint8_t>(x);
@@ -80,7 +65,7 @@ TEST_CASE("over real TCP, pipelined calls are answered, a killed store fails the
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
 
-  auto store = std::make_unique<store_process>();
+  auto store = std::make_unique<test::store_process>(test::start_store(FERRY_STORE_BIN));
   auto port = store->port;
   rpc_connection_config c;
   c.server = "127.0.0.1:" + std::to_string(port);
@@ -152,7 +137,7 @@ TEST_CASE("over real TCP, pipelined calls are answered, a killed store fails the
                [&](caf::error& e) { CHECK(is(e, rpc_errc::unavailable)); });
 
   // A new store on the same port: the actor reconnects by itself and calls succeed again.
-  store = std::make_unique<store_process>(port);
+  store = std::make_unique<test::store_process>(test::start_store(FERRY_STORE_BIN, {"--memory"}, port));
   REQUIRE(store->port == port);
   expect_state(self, true);
   auto fresh = std::make_shared<bytes>(bytes{'b', 'a', 'c', 'k'});
@@ -191,7 +176,7 @@ TEST_CASE("throughput of pipelined NULL calls over one rpc_connection (measureme
   cfg.set("scheduler.max-threads", 2);
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
-  store_process store;
+  auto store = test::start_store(FERRY_STORE_BIN);
   rpc_connection_config c;
   c.server = "bench";
   c.program = ps::program;

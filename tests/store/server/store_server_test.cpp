@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <vector>
 
-#include "child_process.hpp"
+#include "store_process.hpp"
 #include "transport/rpc_client.hpp"
 #include "xdr/protocol/store.hpp"
 
@@ -40,20 +40,10 @@ struct temp_dir {
 };
 
 // A running ferry-store; the port is read from its first line of output.
-struct store_process {
-  std::unique_ptr<test::child_process> proc;
-  std::uint16_t port = 0;
-
-  explicit store_process(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--listen", "127.0.0.1:0", "--log-level", "warn"});
-    proc = std::make_unique<test::child_process>(FERRY_STORE_BIN, args);
-    auto line = proc->read_line();
-    REQUIRE(line);
-    auto colon = line->rfind(':');
-    REQUIRE(colon != std::string::npos);
-    port = static_cast<std::uint16_t>(std::stoi(line->substr(colon + 1)));
-  }
-  transport::rpc_client client() { return transport::rpc_client(port, ps::program, ps::version); }
+struct store_process : test::store_process {
+  explicit store_process(const std::vector<std::string>& args)
+      : test::store_process(test::start_store(FERRY_STORE_BIN, args)) {}
+  transport::rpc_client client() const { return transport::rpc_client(port, ps::program, ps::version); }
 };
 
 std::string text(xdr::bytes_view b) { return std::string(xdr::as_chars(b)); }

@@ -1,11 +1,11 @@
 // Starting ferry-store and reading the port it bound from its announcement line.
-#include "ferry_store_process.hpp"
+#include "store_process.hpp"
 
 #include <charconv>
 #include <stdexcept>
 #include <string_view>
 
-namespace ferry::interop {
+namespace ferry::test {
 namespace {
 
 constexpr std::string_view announcement = "ferry-store listening on 127.0.0.1:";
@@ -22,16 +22,16 @@ std::uint16_t announced_port(std::string_view line) {
 
 }  // namespace
 
-ferry_store_process start_ferry_store(const std::vector<std::string>& extra_args) {
-  std::vector<std::string> args{"--listen", "127.0.0.1:0", "--memory", "--log-level", "warn"};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
-  ferry_store_process store;
-  store.process = std::make_unique<test::child_process>(FERRY_STORE_BIN, args);
-  auto line = store.process->read_line(std::chrono::seconds(20));
+store_process start_store(const std::string& binary, const std::vector<std::string>& args, std::uint16_t port) {
+  std::vector<std::string> all{"--listen", "127.0.0.1:" + std::to_string(port), "--log-level", "warn"};
+  all.insert(all.end(), args.begin(), args.end());
+  store_process store;
+  store.proc = std::make_unique<child_process>(binary, all);
+  auto line = store.proc->read_line(std::chrono::seconds(20));
   if (!line) throw std::runtime_error("ferry-store printed no line within 20 s (see its stderr above)");
   store.port = announced_port(*line);
   if (store.port == 0) throw std::runtime_error("unexpected first line from ferry-store: '" + *line + "'");
   return store;
 }
 
-}  // namespace ferry::interop
+}  // namespace ferry::test
