@@ -87,6 +87,14 @@ class field_diff {
   std::string report_;
 };
 
+/// Frees an rpcgen result the way xdr_free would, without an xdrproc_t cast.
+template <class C>
+void free_result(xdr_routine<C> routine, C& value) {
+  XDR xdrs{};
+  xdrs.x_op = XDR_FREE;
+  routine(&xdrs, &value);
+}
+
 /// The bytes rpcgen's routine writes for `value`, or nullopt when it refuses (or needs > capacity).
 template <class C>
 std::optional<std::vector<byte>> rpcgen_encode(xdr_routine<C> routine, C& value, std::size_t capacity) {

@@ -407,14 +407,6 @@ fc_put_args c_put(std::string_view key, const std::vector<byte>& value, const pr
   return args;
 }
 
-/// Frees an rpcgen result the way xdr_free would, without an xdrproc_t cast.
-template <class C>
-void free_result(bool_t (*routine)(XDR*, C*), C& value) {
-  XDR xdrs{};
-  xdrs.x_op = XDR_FREE;
-  routine(&xdrs, &value);
-}
-
 TEST_CASE("a libtirpc client's NULL, PUT and GET calls, 1 MiB PUT in fragments included, are served by ferry's codec",
           "[interop][client][rpc]") {
   for (auto t : all_transports) {

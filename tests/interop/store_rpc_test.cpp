@@ -5,6 +5,7 @@
 
 #include FERRY_RPCGEN_HEADER
 
+#include "agreement.hpp"
 #include "ferry_responder.hpp"
 #include "tirpc_service.hpp"
 #include "wire_support.hpp"
@@ -61,13 +62,6 @@ class ferry_store_side {
   proto::version version_;
   std::uint64_t puts_ = 0;
 };
-
-template <class C>
-void free_result(bool_t (*routine)(XDR*, C*), C& value) {
-  XDR xdrs{};
-  xdrs.x_op = XDR_FREE;
-  routine(&xdrs, &value);
-}
 
 TEST_CASE("rpcgen's FERRY_STORE client stubs get HEALTH, a 1 MiB PUT and its GET answered by ferry's codec",
           "[interop][store][rpc]") {
