@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "store/server/dispatch.hpp"
+#include "xdr/rpc.hpp"
 
 namespace ferry::store {
 
@@ -90,24 +91,7 @@ void server::accept_next() {
 
 void server::on_record(const std::shared_ptr<connection>& c, xdr::bytes_view record) {
   ++stats_.calls;
-  if (!workers_) {
-    // Inline mode: the record view is valid for the whole call, so nothing is copied.
-    auto hc = check_header(record);
-    if (hc.immediate_reply) {
-      c->stream->send(std::move(*hc.immediate_reply));
-    } else if (hc.call) {
-      c->stream->send(dispatch(store_, *hc.call));
-    } else {
-      spdlog::warn("event=protocol_error conn={} peer={} reason=\"{}\"", c->id, c->peer, hc.close_reason);
-      ++stats_.protocol_errors;
-      c->stream->close();
-    }
-    return;
-  }
-  // Worker mode: the view dies with this callback, so the record is copied once into a shared buffer
-  // that the worker decodes in place.
-  auto owned = std::make_shared<std::vector<xdr::byte>>(record.begin(), record.end());
-  auto hc = check_header(*owned);
+  auto hc = check_header(record);
   if (hc.immediate_reply) {
     c->stream->send(std::move(*hc.immediate_reply));
     return;
@@ -118,10 +102,19 @@ void server::on_record(const std::shared_ptr<connection>& c, xdr::bytes_view rec
     c->stream->close();
     return;
   }
+  if (!workers_) {
+    // Inline mode: the record view is valid for the whole call, so nothing is copied.
+    c->stream->send(dispatch(store_, *hc.call));
+    return;
+  }
+  // Worker mode: the view dies with this callback, so the record is copied once into a shared buffer and
+  // its header decoded again there (it decoded above, so it cannot fail) for the worker to use in place.
+  auto owned = std::make_shared<std::vector<xdr::byte>>(record.begin(), record.end());
+  auto call = *xdr::rpc::decode_call(*owned);
   ++c->in_flight;
   ++stats_.in_flight;
   if (c->in_flight >= config_.max_in_flight_per_connection) c->stream->pause_reading();
-  asio::post(*workers_, [this, c, owned, call = *hc.call] {
+  asio::post(*workers_, [this, c, owned, call] {
     auto reply = dispatch(store_, call);
     asio::post(io_, [this, c, reply = std::move(reply)]() mutable { finish_call(c, std::move(reply)); });
   });
