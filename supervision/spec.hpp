@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/atom.hpp>
 #include <caf/expected.hpp>
 #include <caf/actor_cast.hpp>
 #include <caf/fwd.hpp>
@@ -87,6 +88,9 @@ struct supervisor_flags {
   caf::timespan period = std::chrono::seconds(5);
   std::optional<backoff_policy> backoff = std::nullopt; ///< empty: restart at once, as OTP
   caf::actor report_sink = {};           ///< receives report events; may be null
+  /// When report_sink is null: the name under which the sink is registered in the actor system's
+  /// registry, looked up at each report (a sink that is itself a supervised, restartable child).
+  std::optional<caf::atom_value> report_sink_name = std::nullopt;
   std::string name = "supervisor";       ///< names this supervisor in reports
 };
 

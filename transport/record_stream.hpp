@@ -25,6 +25,8 @@ namespace ferry::transport {
 struct outgoing_record {
   xdr::encoder body;
   std::vector<std::shared_ptr<const void>> owners;
+  /// Called on the io thread once the record's last byte is written; never when the stream closes first.
+  std::function<void()> written = {};
 };
 
 template <class Protocol>
@@ -149,13 +151,20 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
     boost::asio::async_write(socket_, buffers_, [self](const boost::system::error_code& ec, std::size_t n) {
       self->writing_ = false;
       self->queued_bytes_ -= n;
-      self->in_flight_.clear();
-      if (self->closed_) return;
+      if (self->closed_) {
+        self->in_flight_.clear();
+        return;
+      }
       if (ec) {
+        self->in_flight_.clear();
         self->shut(close_reason{close_reason::kind::io_error, ec, std::nullopt});
         return;
       }
-      if (!self->queue_.empty()) self->write_queued();
+      auto done = std::move(self->in_flight_);
+      self->in_flight_.clear();
+      for (auto& r : done)
+        if (r.written) r.written();
+      if (!self->writing_ && !self->closed_ && !self->queue_.empty()) self->write_queued();
     });
   }
 

@@ -167,7 +167,10 @@ void install_servers(router_actor self, std::vector<server_entry> entries) {
     server_slot slot;
     for (auto& c : e.connections)
       if (c) slot.conns.push_back({std::move(c), true});
-    if (auto old = st.servers.find(e.id); old != st.servers.end()) slot.next = old->second.next;
+    if (auto old = st.servers.find(e.id); old != st.servers.end()) {
+      slot.next = old->second.next;
+      if (e.connections.empty()) slot.conns = std::move(old->second.conns);
+    }
     st.ids.push_back(e.id);
     next.emplace(e.id, std::move(slot));
   }
@@ -569,6 +572,10 @@ caf::behavior router_behavior(router_actor self, router_config cfg) {
   auto servers = std::move(cfg.servers);
   st.cfg = std::move(cfg);
   install_servers(self, std::move(servers));
+  self->set_down_handler([self](caf::down_msg& msg) {  // an enrolled connection ended
+    for (auto& [id, slot] : self->state.servers)
+      std::erase_if(slot.conns, [&](const connection_slot& c) { return c.handle.address() == msg.source; });
+  });
   self->set_exit_handler([self](caf::exit_msg& msg) {
     if (msg.reason == caf::exit_reason::normal) return;  // a linked peer that simply finished
     auto& s = self->state;
@@ -636,6 +643,12 @@ caf::behavior router_behavior(router_actor self, router_config cfg) {
         arm(self);
       },
       [self](set_servers& msg) { install_servers(self, std::move(msg.servers)); },
+      [self](enroll_connection& msg) {
+        auto it = self->state.servers.find(msg.server);
+        if (it == self->state.servers.end() || !msg.connection) return;
+        self->monitor(msg.connection);
+        it->second.conns.push_back({std::move(msg.connection), true});
+      },
       [self](connection_state_changed& ev) {
         for (auto& [id, slot] : self->state.servers)
           for (auto& c : slot.conns)

@@ -120,9 +120,19 @@ struct server_entry {
 };
 
 /// Replaces the server set (start-up, SIGHUP reload). Requests in flight keep going; replies from
-/// removed servers still answer their request but no longer count in health. No reply.
+/// removed servers still answer their request but no longer count in health. An entry with no
+/// connections keeps those the router already has for that server (enrolled ones). No reply.
 struct set_servers {
   std::vector<server_entry> servers;
+};
+
+/// An rpc_connection to `server`, just started by that server's supervisor, offers itself to the router
+/// (ferryd's wiring: connections are restarted by their supervisors, so the router learns each new
+/// handle this way rather than from set_servers). The router monitors it and forgets it when it ends;
+/// a connection to a server not in the set is ignored. No reply.
+struct enroll_connection {
+  router::server_id server;
+  caf::actor connection;
 };
 
 /// Counters, the reply to `request(router, t, router_stats_atom::value)`.
@@ -160,3 +170,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::actors::write_open_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::actors::status_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::actors::read_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::actors::set_servers)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::actors::enroll_connection)

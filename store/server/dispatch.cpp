@@ -1,6 +1,7 @@
 // FERRY_STORE procedure dispatch: RPC checks, argument decoding, engine call, result encoding.
 #include "store/server/dispatch.hpp"
 
+#include "transport/rpc_replies.hpp"
 #include "xdr/codec.hpp"
 #include "xdr/protocol/store.hpp"
 
@@ -10,37 +11,9 @@ namespace {
 namespace rpc = xdr::rpc;
 namespace ps = proto::store;
 using transport::outgoing_record;
-
-// One reply record: `write` encodes the reply between the record marks.
-template <class Write>
-outgoing_record reply_record(Write&& write, std::vector<std::shared_ptr<const void>> owners = {}) {
-  outgoing_record out;
-  out.body.begin_record();
-  write(out.body);
-  out.body.end_record();
-  out.owners = std::move(owners);
-  return out;
-}
-
-outgoing_record accepted_error(std::uint32_t xid, rpc::accept_stat stat, rpc::mismatch_info m = {}) {
-  return reply_record([&](xdr::encoder& e) { rpc::encode_accepted_error(e, xid, stat, m); });
-}
-
-outgoing_record auth_error(std::uint32_t xid, rpc::auth_stat why) {
-  return reply_record([&](xdr::encoder& e) { rpc::encode_auth_error(e, xid, why); });
-}
-
-// A successful reply carrying `result`; `owners` keep referenced payload bytes alive until written.
-template <class Result>
-outgoing_record success(std::uint32_t xid, const Result& result, std::vector<std::shared_ptr<const void>> owners = {}) {
-  return reply_record(
-      [&](xdr::encoder& e) {
-        rpc::encode_success(e, xid);
-        // Results built by this file respect every bound of the .x file, so encoding cannot fail.
-        (void)xdr::encode(e, result);
-      },
-      std::move(owners));
-}
+using transport::accepted_error;
+using transport::auth_error;
+using transport::success;
 
 std::string_view clipped(const std::string& detail) {
   return std::string_view(detail).substr(0, proto::max_detail);
@@ -68,7 +41,7 @@ header_check check_header(xdr::bytes_view record) {
   }
   if (call.error().code == xdr::errc::bad_rpc_version) {
     auto head = rpc::decode_head(record);  // the xid and type decoded, or the error would differ
-    out.immediate_reply = reply_record([&](xdr::encoder& e) { rpc::encode_rpc_mismatch(e, head->xid); });
+    out.immediate_reply = transport::rpc_mismatch(head->xid);
     return out;
   }
   out.close_reason = "not an ONC RPC call: " + xdr::describe(call.error());
@@ -106,7 +79,7 @@ outgoing_record dispatch(engine& store, const rpc::call& call) {
         reply = garbage();
         break;
       }
-      reply = reply_record([&](xdr::encoder& e) { rpc::encode_success(e, h.xid); });
+      reply = transport::void_success(h.xid);
       break;
     case ps::proc::health: {
       if (!call.args.empty()) {

@@ -12,6 +12,9 @@
 #include <random>
 #include <string>
 #include <variant>
+
+#include <caf/actor_registry.hpp>
+#include <caf/actor_system.hpp>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -161,8 +164,13 @@ namespace supervision::detail {
 
 template <class Event>
 void supervisor_state::report(Event ev) {
-  if (flags_.report_sink)
+  if (flags_.report_sink) {
     self_->send(flags_.report_sink, std::move(ev));
+  } else if (flags_.report_sink_name) {
+    auto sink = self_->system().registry().template get<caf::actor>(*flags_.report_sink_name);
+    if (sink)
+      self_->send(sink, std::move(ev));
+  }
 }
 
 } // namespace supervision::detail

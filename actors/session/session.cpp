@@ -1,0 +1,229 @@
+// The session actor: RPC checks, argument decoding, router requests, reply encoding. Every record the io
+// delivers is answered by exactly one io->send() (or the session closes), so the io's in-flight count
+// and the daemon's memory budget always return to zero.
+#include "actors/session/session.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "actors/router/router_messages.hpp"
+#include "actors/session/status_reply.hpp"
+#include "xdr/codec.hpp"
+#include "xdr/rpc.hpp"
+
+namespace ferry::actors {
+
+namespace {
+
+namespace rpc = xdr::rpc;
+namespace pc = proto::client;
+using router::op_kind;
+
+struct session_state {
+  session_config cfg;
+  std::unique_ptr<session_io> io;
+  session_stats stats;
+  static inline const char* name = "session";
+  ~session_state() {
+    if (io) io->close();
+  }
+};
+using session_actor = caf::stateful_actor<session_state>*;
+
+void answer(session_actor self, transport::outgoing_record reply, std::size_t request_bytes) {
+  ++self->state.stats.replies;
+  if (self->state.io) self->state.io->send(std::move(reply), request_bytes);
+}
+
+void reject(session_actor self, transport::outgoing_record reply, std::size_t request_bytes) {
+  ++self->state.stats.rejected;
+  answer(self, std::move(reply), request_bytes);
+}
+
+void close_session(session_actor self, const std::string& why) {
+  (void)why;  // the event log reports the exit reason
+  if (self->state.io) {
+    self->state.io->close();
+    self->state.io.reset();
+  }
+  self->quit(caf::make_error(caf::sec::runtime_error, "session closed: " + why));
+}
+
+/// How a caf::error from a router request reads to the client.
+std::pair<proto::status, std::string> status_of(const caf::error& e) {
+  if (e == caf::sec::request_timeout) return {proto::status::timedout, "ferryd: the router did not answer in time"};
+  if (e == caf::sec::request_receiver_down)
+    return {proto::status::unavailable, "ferryd: the router is restarting; retry"};
+  return {proto::status::internal, "ferryd: router request failed"};
+}
+
+/// Sends `Request` to the router and answers the call with its reply (or the request's error).
+template <class Request, class Reply, class Args>
+void forward(session_actor self, std::uint32_t xid, std::uint32_t proc, const shared_bytes& record, Args args,
+             std::uint32_t client_ms, op_kind kind, std::uint64_t payload) {
+  auto& st = self->state;
+  const auto bytes = record->size();
+  if (!st.cfg.router) {
+    reject(self, status_only_reply(xid, proc, proto::status::unavailable, "ferryd has no router"), bytes);
+    return;
+  }
+  const auto now = self->clock().now();
+  const auto deadline = router::request_deadline(st.cfg.deadlines, now, client_ms, kind, payload);
+  const auto safety = std::chrono::duration_cast<caf::timespan>(deadline - now) + st.cfg.router_grace;
+  ++st.stats.in_flight;
+  self->request(st.cfg.router, safety, Request{record, args, deadline})
+      .then(
+          [self, xid, bytes](Reply& r) {
+            --self->state.stats.in_flight;
+            auto held = std::make_shared<Reply>(std::move(r));  // the encoding may reference its bytes
+            answer(self, transport::success(xid, held->wire(), {held}), bytes);
+          },
+          [self, xid, proc, bytes](caf::error& e) {
+            --self->state.stats.in_flight;
+            auto [code, detail] = status_of(e);
+            if (code == proto::status::timedout) ++self->state.stats.timeouts;
+            answer(self, status_only_reply(xid, proc, code, detail), bytes);
+          });
+}
+
+template <class Args>
+std::optional<Args> decode_args(const rpc::call& call) {
+  auto a = xdr::decode<Args>(call.args);
+  if (!a) return std::nullopt;
+  return *a;
+}
+
+void handle_record(session_actor self, const shared_bytes& record) {
+  auto& st = self->state;
+  ++st.stats.calls;
+  const auto bytes = record->size();
+  auto call = rpc::decode_call(*record);
+  if (!call) {
+    if (call.error().code == xdr::errc::bad_rpc_version) {
+      auto head = rpc::decode_head(*record);
+      reject(self, transport::rpc_mismatch(head->xid), bytes);
+      return;
+    }
+    close_session(self, "not an ONC RPC call (" + xdr::describe(call.error()) + ")");
+    return;
+  }
+  const auto& h = call->header;
+  if (h.prog != pc::program) return reject(self, transport::accepted_error(h.xid, rpc::accept_stat::prog_unavail), bytes);
+  if (h.vers != pc::version)
+    return reject(self, transport::accepted_error(h.xid, rpc::accept_stat::prog_mismatch, {pc::version, pc::version}),
+                  bytes);
+  if (h.cred.flavor == rpc::auth_flavor::sys) {
+    if (!rpc::decode_auth_sys(h.cred.body)) return reject(self, transport::auth_error(h.xid, rpc::auth_stat::badcred), bytes);
+  } else if (h.cred.flavor != rpc::auth_flavor::none) {
+    return reject(self, transport::auth_error(h.xid, rpc::auth_stat::rejectedcred), bytes);
+  }
+  if (h.proc > pc::max_proc) return reject(self, transport::accepted_error(h.xid, rpc::accept_stat::proc_unavail), bytes);
+  if (st.cfg.fault_hook) st.cfg.fault_hook(h.proc, call->args);
+
+  auto garbage = [&] { reject(self, transport::accepted_error(h.xid, rpc::accept_stat::garbage_args), bytes); };
+  const auto xid = h.xid;
+  const auto proc = h.proc;
+  switch (static_cast<pc::proc>(h.proc)) {
+    case pc::proc::null:
+      if (!call->args.empty()) return garbage();
+      return answer(self, transport::void_success(xid), bytes);
+    case pc::proc::put: {
+      auto a = decode_args<pc::put_args>(*call);
+      if (!a) return garbage();
+      return forward<put_request, write_reply>(self, xid, proc, record, *a, a->deadline_ms, op_kind::small, 0);
+    }
+    case pc::proc::get: {
+      auto a = decode_args<pc::key_args>(*call);
+      if (!a) return garbage();
+      return forward<get_request, get_reply>(self, xid, proc, record, *a, a->deadline_ms, op_kind::small, 0);
+    }
+    case pc::proc::del: {
+      auto a = decode_args<pc::delete_args>(*call);
+      if (!a) return garbage();
+      return forward<delete_request, write_reply>(self, xid, proc, record, *a, a->deadline_ms, op_kind::small, 0);
+    }
+    case pc::proc::stat: {
+      auto a = decode_args<pc::key_args>(*call);
+      if (!a) return garbage();
+      return forward<stat_request, stat_reply>(self, xid, proc, record, *a, a->deadline_ms, op_kind::small, 0);
+    }
+    case pc::proc::list: {
+      auto a = decode_args<pc::list_args>(*call);
+      if (!a) return garbage();
+      return forward<list_request, list_reply>(self, xid, proc, record, *a, a->deadline_ms, op_kind::small, 0);
+    }
+    case pc::proc::write_open: {
+      auto a = decode_args<pc::write_open_args>(*call);
+      if (!a) return garbage();
+      return forward<write_open_request, write_open_reply>(self, xid, proc, record, *a, a->deadline_ms,
+                                                           op_kind::small, 0);
+    }
+    case pc::proc::write_chunk: {
+      auto a = decode_args<pc::write_chunk_args>(*call);
+      if (!a) return garbage();
+      return forward<write_chunk_request, status_reply>(self, xid, proc, record, *a, a->deadline_ms,
+                                                        op_kind::bulk_chunk, a->data.size());
+    }
+    case pc::proc::write_commit: {
+      auto a = decode_args<pc::write_commit_args>(*call);
+      if (!a) return garbage();
+      return forward<write_commit_request, write_reply>(self, xid, proc, record, *a, a->deadline_ms,
+                                                        op_kind::small, 0);
+    }
+    case pc::proc::write_abort: {
+      auto a = decode_args<pc::write_abort_args>(*call);
+      if (!a) return garbage();
+      return forward<write_abort_request, status_reply>(self, xid, proc, record, *a, 0, op_kind::small, 0);
+    }
+    case pc::proc::read: {
+      auto a = decode_args<pc::read_args>(*call);
+      if (!a) return garbage();
+      return forward<read_request, read_reply>(self, xid, proc, record, *a, a->deadline_ms, op_kind::bulk_chunk,
+                                               a->length);
+    }
+  }
+}
+
+caf::behavior session_behavior(session_actor self, session_config cfg, session_io_factory make_io) {
+  auto& st = self->state;
+  st.stats.peer = cfg.peer.description;
+  st.cfg = std::move(cfg);
+  st.io = make_io(caf::actor_cast<caf::actor>(self));
+  if (!st.io) {
+    self->quit(caf::make_error(caf::sec::runtime_error, "session: no connection to serve"));
+    return {};
+  }
+  st.io->start();
+  return {
+      [self](session_records& batch) {
+        for (auto& r : batch.records) {
+          if (!self->state.io) return;  // closed by an earlier record of this batch
+          handle_record(self, r);
+        }
+      },
+      [self](session_closed&) {
+        self->state.io.reset();
+        self->quit();  // the client went away: a normal end (in-flight answers are dropped)
+      },
+      [self](session_stats_atom) { return self->state.stats; },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_session(caf::actor_system& sys, session_config cfg, session_io_factory make_io) {
+  return sys.spawn(session_behavior, std::move(cfg), std::move(make_io));
+}
+
+caf::actor spawn_session(caf::local_actor* parent, session_config cfg, session_io_factory make_io) {
+  return parent->spawn(session_behavior, std::move(cfg), std::move(make_io));
+}
+
+}  // namespace ferry::actors

@@ -1,0 +1,113 @@
+#include "daemon/command_line.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace ferry::daemon {
+
+namespace {
+
+// Values of the flags given; an unset optional leaves the file's (or the default) value alone.
+struct flag_values {
+  std::optional<std::string> socket, listen_tcp, log_level, log_file, scheduler;
+  std::vector<std::string> stores;
+  std::optional<unsigned> replicas, write_quorum, connections, scheduler_threads, asio_threads;
+  std::optional<std::uint64_t> max_sessions, memory_budget;
+  std::optional<std::uint32_t> small_op_ms;
+  bool quiet = false;
+
+  void apply(config::ferryd_settings& s) const {
+    if (socket) s.daemon.socket = *socket;
+    if (listen_tcp) s.daemon.listen_tcp = *listen_tcp;
+    if (!stores.empty()) s.stores.servers = stores;
+    if (replicas) s.stores.replicas = *replicas;
+    if (write_quorum) s.stores.write_quorum = *write_quorum;
+    if (connections) s.stores.connections = *connections;
+    if (max_sessions) s.limits.accept.max_sessions = *max_sessions;
+    if (memory_budget) s.limits.memory_budget_bytes = *memory_budget;
+    if (small_op_ms) s.deadlines.small_op = std::chrono::milliseconds(*small_op_ms);
+    if (scheduler) s.runtime.scheduler = *scheduler;
+    if (scheduler_threads) s.runtime.scheduler_threads = *scheduler_threads;
+    if (asio_threads) s.runtime.asio_threads = *asio_threads;
+    if (log_level) s.log.level = *log_level;
+    if (log_file) s.log.file = *log_file;
+    if (quiet) s.log.to_stderr = false;
+  }
+};
+
+}  // namespace
+
+std::variant<command_line, int> parse_command_line(int argc, char** argv) {
+  CLI::App app{"ferryd: the ferry client daemon. Applications hand it data requests over a UNIX socket\n"
+               "(libferry); it routes them to replicated ferry-store servers over persistent ONC RPC connections."};
+  app.footer(
+      "Every flag overrides the config file key named in its description; --store flags alone are enough.\n"
+      "Signals: SIGHUP re-reads --config (stores added/removed, limits, log level) and keeps the running\n"
+      "settings if the file has an error; SIGTERM/SIGINT drain (stop accepting, finish in-flight calls within\n"
+      "--drain-grace-ms) and exit 0. stdout gets one line, \"ferryd ready on SOCKET ...\", once serving.");
+  auto flags = std::make_shared<flag_values>();
+  command_line cl;
+  std::string socket, listen_tcp, log_level, log_file, scheduler;
+  unsigned replicas = 0, write_quorum = 0, connections = 0, scheduler_threads = 0, asio_threads = 0;
+  std::uint64_t max_sessions = 0, memory_budget = 0, drain_ms = 10000;
+  std::uint32_t small_op_ms = 0;
+  app.add_option("--config", cl.config_file, "TOML config file (every key: config/ferryd.example.toml)");
+  auto* o_socket = app.add_option("--socket", socket, "UNIX socket path for applications [daemon.socket]");
+  app.add_option("--store", flags->stores, "a ferry-store as HOST:PORT; repeat for each [stores.servers]");
+  auto* o_tcp = app.add_option("--listen-tcp", listen_tcp, "extra TCP listener HOST:PORT [daemon.listen_tcp]");
+  auto* o_r = app.add_option("--replicas", replicas, "R, copies of each key [stores.replicas]");
+  auto* o_w = app.add_option("--write-quorum", write_quorum, "W, replica acks per write [stores.write_quorum]");
+  auto* o_k = app.add_option("--connections", connections, "K, connections per store [stores.connections]");
+  auto* o_ms = app.add_option("--max-sessions", max_sessions, "open client sessions [limits.max_sessions]");
+  auto* o_mb = app.add_option("--memory-budget", memory_budget, "bytes all requests may hold [limits.memory_budget_bytes]");
+  auto* o_small = app.add_option("--deadline-ms", small_op_ms, "default deadline of small calls [deadlines.small_op_ms]");
+  auto* o_sched = app.add_option("--scheduler", scheduler, "CAF scheduler: sharing or stealing [runtime.scheduler]");
+  auto* o_st = app.add_option("--scheduler-threads", scheduler_threads, "CAF worker threads, 0 = one a core [runtime.scheduler_threads]");
+  auto* o_at = app.add_option("--asio-threads", asio_threads, "socket I/O threads [runtime.asio_threads]");
+  auto* o_level = app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off [log.level]");
+  auto* o_file = app.add_option("--log-file", log_file, "event log file [log.file]");
+  app.add_flag("--quiet", flags->quiet, "no event log on stderr [log.stderr = false]");
+  app.add_option("--drain-grace-ms", drain_ms, "SIGTERM: time in-flight calls get to finish (default 10000)");
+  app.add_option("--writer-id", cl.writer_id, "HLC writer id, unique per ferryd of a cluster (default: random)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (o_socket->count()) flags->socket = socket;
+  if (o_tcp->count()) flags->listen_tcp = listen_tcp;
+  if (o_r->count()) flags->replicas = replicas;
+  if (o_w->count()) flags->write_quorum = write_quorum;
+  if (o_k->count()) flags->connections = connections;
+  if (o_ms->count()) flags->max_sessions = max_sessions;
+  if (o_mb->count()) flags->memory_budget = memory_budget;
+  if (o_small->count()) flags->small_op_ms = small_op_ms;
+  if (o_sched->count()) flags->scheduler = scheduler;
+  if (o_st->count()) flags->scheduler_threads = scheduler_threads;
+  if (o_at->count()) flags->asio_threads = asio_threads;
+  if (o_level->count()) flags->log_level = log_level;
+  if (o_file->count()) flags->log_file = log_file;
+  cl.drain_grace = std::chrono::milliseconds(drain_ms);
+  cl.apply_flags = [flags](config::ferryd_settings& s) { flags->apply(s); };
+  return cl;
+}
+
+std::variant<config::ferryd_settings, std::string> resolve_settings(const command_line& cl) {
+  config::ferryd_settings s;
+  if (!cl.config_file.empty()) {
+    auto loaded = config::load_ferryd_settings(cl.config_file);
+    if (auto* err = std::get_if<config::settings_error>(&loaded)) return "ferryd: " + err->message;
+    s = std::get<config::ferryd_settings>(loaded);
+  }
+  if (cl.apply_flags) cl.apply_flags(s);
+  if (auto problem = config::check(s)) return "ferryd: " + config::describe(*problem) + " (after command-line flags)";
+  if (!config::has_stores(s))
+    return "ferryd: no data server to route to: give --store HOST:PORT (repeatable) or stores.servers in --config";
+  return s;
+}
+
+}  // namespace ferry::daemon

@@ -1,0 +1,289 @@
+// ferryd: the ferry client daemon. Reads its settings (flags over an optional TOML file), starts the
+// supervision tree (daemon/tree.hpp), prints "ferryd ready on ..." once serving, then waits for signals:
+// SIGHUP reloads, SIGTERM/SIGINT drain and exit 0. The main thread is not an actor: it only waits for
+// signals and talks to the tree through a scoped_actor.
+#include <pthread.h>
+#include <signal.h>
+
+#include <caf/actor_registry.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "actors/event_log/event_log.hpp"
+#include "actors/listener/listener_actor.hpp"
+#include "actors/router/router_messages.hpp"
+#include "actors/rpc_connection/messages.hpp"
+#include "daemon/command_line.hpp"
+#include "daemon/tree.hpp"
+#include "supervision/messages.hpp"
+#include "supervision/supervisor.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace fd = ferry::daemon;
+namespace fa = ferry::actors;
+using ferry::config::ferryd_settings;
+using ferry::config::operator==;  // the router's settings structs compare there
+
+class daemon_process {
+ public:
+  daemon_process(fd::command_line cl, ferryd_settings s, caf::actor_system& sys, fd::runtime& rt)
+      : cl_(std::move(cl)), settings_(std::move(s)), sys_(sys), rt_(rt), self_(sys) {}
+
+  /// Starts the tree; false (with the reason on stderr) when a child cannot start.
+  bool start() {
+    auto root = supervision::start_supervisor(sys_, fd::root_spec(settings_, rt_));
+    if (!root) {
+      std::fprintf(stderr, "ferryd: %s\n", sys_.render(root.error()).c_str());
+      return false;
+    }
+    root_ = *root;
+    self_->monitor(root_);
+    bool ok = false;
+    self_->request(root_, 60s, supervision::await_started{})
+        .receive([&](caf::ok_atom) { ok = true; },
+                 [&](caf::error& e) { std::fprintf(stderr, "ferryd: cannot start: %s\n", sys_.render(e).c_str()); });
+    if (!ok) return false;
+    std::string tcp;
+    if (!settings_.daemon.listen_tcp.empty()) tcp = " tcp " + listener_address("tcp");
+    std::printf("ferryd ready on %s%s\n", settings_.daemon.socket.c_str(), tcp.c_str());
+    std::fflush(stdout);
+    log(spdlog::level::info, "started",
+        {{"socket", settings_.daemon.socket},
+         {"stores", std::to_string(settings_.stores.servers.size())},
+         {"replicas", std::to_string(settings_.stores.replicas)},
+         {"write_quorum", std::to_string(settings_.stores.write_quorum)},
+         {"connections", std::to_string(settings_.stores.connections)},
+         {"scheduler", settings_.runtime.scheduler}});
+    return true;
+  }
+
+  /// Waits for signals until told to stop or the tree dies. The exit status.
+  int run() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    for (;;) {
+      timespec tick{0, 200'000'000};
+      int sig = sigtimedwait(&set, nullptr, &tick);
+      if (tree_died()) {
+        std::fprintf(stderr, "ferryd: the supervision tree gave up (%s); exiting\n", sys_.render(root_exit_).c_str());
+        return 1;
+      }
+      if (sig == SIGHUP) reload();
+      if (sig == SIGTERM || sig == SIGINT) {
+        drain(sig);
+        return stop() ? 0 : 1;
+      }
+    }
+  }
+
+ private:
+  void log(spdlog::level::level_enum level, std::string what, fa::event_fields fields = {}) {
+    fa::log(sys_.registry().get<caf::actor>(fd::event_log_name), level, "ferryd", std::move(what), std::move(fields));
+  }
+
+  bool tree_died() {
+    bool died = false;
+    self_->receive([&](caf::down_msg& m) {
+                     died = true;
+                     root_exit_ = m.reason;
+                   },
+                   caf::after(0s) >> [] {});
+    return died;
+  }
+
+  std::string listener_address(const std::string& id) {
+    std::string address;
+    auto sup = sys_.registry().get<caf::actor>(fd::listeners_name);
+    if (!sup) return address;
+    self_->request(sup, 5s, supervision::which_children{})
+        .receive(
+            [&](std::vector<supervision::child_info>& kids) {
+              for (auto& k : kids) {
+                if (k.id != id || !k.actor) continue;
+                self_->request(k.actor, 5s, fa::listener_stats_atom::value)
+                    .receive([&](fa::listener_stats& st) { address = st.address; }, [](caf::error&) {});
+              }
+            },
+            [](caf::error&) {});
+    return address;
+  }
+
+  std::vector<caf::actor> listeners() {
+    std::vector<caf::actor> out;
+    auto sup = sys_.registry().get<caf::actor>(fd::listeners_name);
+    if (!sup) return out;
+    self_->request(sup, 5s, supervision::which_children{})
+        .receive(
+            [&](std::vector<supervision::child_info>& kids) {
+              for (auto& k : kids)
+                if (k.actor) out.push_back(k.actor);
+            },
+            [](caf::error&) {});
+    return out;
+  }
+
+  // SIGHUP: re-read the file, apply what can change live, keep the rest (and say so).
+  void reload() {
+    auto next = fd::resolve_settings(cl_);
+    if (auto* err = std::get_if<std::string>(&next)) {
+      log(spdlog::level::err, "reload_refused", {{"reason", *err}});
+      return;
+    }
+    auto n = std::get<ferryd_settings>(std::move(next));
+    std::vector<std::string> applied, kept;
+    auto& o = settings_;
+
+    // Stores: the router learns the new set first, so connections of added stores can enroll.
+    std::set<std::string> before(o.stores.servers.begin(), o.stores.servers.end());
+    std::set<std::string> after(n.stores.servers.begin(), n.stores.servers.end());
+    if (before != after) {
+      std::vector<fa::server_entry> entries;
+      for (const auto& s : n.stores.servers) entries.push_back({s, {}});
+      if (auto router = sys_.registry().get<caf::actor>(fd::router_name)) caf::anon_send(router, fa::set_servers{entries});
+      auto backend = sys_.registry().get<caf::actor>(fd::backend_name);
+      for (const auto& s : before) {
+        if (after.count(s) || !backend) continue;
+        auto id = fd::store_child_id(s);
+        self_->request(backend, 10s, supervision::terminate_child{id, {}}).receive([](caf::ok_atom) {}, [](caf::error&) {});
+        self_->request(backend, 10s, supervision::delete_child{id}).receive([](caf::ok_atom) {}, [](caf::error&) {});
+        applied.push_back("removed store " + s);
+      }
+      for (const auto& s : after) {
+        if (before.count(s) || !backend) continue;
+        self_->request(backend, 10s, supervision::start_child{fd::store_child(s, n, rt_)})
+            .receive([](caf::actor&) {}, [&](caf::error& e) {
+              log(spdlog::level::err, "store_start_failed", {{"store", s}, {"reason", sys_.render(e)}});
+            });
+        applied.push_back("added store " + s);
+      }
+    }
+    if (!(o.limits == n.limits)) {
+      rt_.budget()->set_limit(n.limits.memory_budget_bytes);
+      for (auto& l : listeners()) caf::anon_send(l, fa::set_accept_limits{n.limits.accept});
+      applied.push_back("limits");
+    }
+    if (!(o.deadlines == n.deadlines) || !(o.limits == n.limits)) {
+      rt_.set_sessions(fd::session_defaults_of(n));
+      if (!(o.deadlines == n.deadlines)) applied.push_back("session deadlines (new sessions)");
+    }
+    if (o.log.level != n.log.level) {
+      if (auto el = sys_.registry().get<caf::actor>(fd::event_log_name))
+        self_->request(el, 5s, fa::set_log_level{n.log.level}).receive([](caf::ok_atom) {}, [](caf::error&) {});
+      applied.push_back("log level " + n.log.level);
+    }
+    if (!(o.daemon == n.daemon)) kept.push_back("[daemon]");
+    if (o.stores.replicas != n.stores.replicas || o.stores.write_quorum != n.stores.write_quorum ||
+        o.stores.connections != n.stores.connections)
+      kept.push_back("stores.replicas/write_quorum/connections");
+    if (!(o.health == n.health)) kept.push_back("[health]");
+    if (!(o.deadlines == n.deadlines)) kept.push_back("router deadlines");
+    if (!(o.runtime == n.runtime)) kept.push_back("[runtime]");
+    if (o.log.file != n.log.file || o.log.to_stderr != n.log.to_stderr) kept.push_back("log.file/log.stderr");
+    if (!(o.admin == n.admin)) kept.push_back("[admin]");
+    // What was kept keeps its running value, so the next reload compares against what runs.
+    o.stores.servers = n.stores.servers;
+    o.limits = n.limits;
+    o.log.level = n.log.level;
+    auto join = [](const std::vector<std::string>& v) {
+      std::string out;
+      for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+      return out.empty() ? std::string("nothing") : out;
+    };
+    log(spdlog::level::info, "reloaded", {{"applied", join(applied)}, {"needs_restart", join(kept)}});
+  }
+
+  // Stop accepting, then wait (bounded) until every call taken has been answered on its socket.
+  void drain(int sig) {
+    log(spdlog::level::info, "draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+                                          {"calls_in_flight", std::to_string(rt_.budget()->calls_in_flight())}});
+    self_->request(root_, 10s, supervision::terminate_child{fd::listeners_id, {}})
+        .receive([](caf::ok_atom) {}, [](caf::error&) {});
+    const auto until = std::chrono::steady_clock::now() + cl_.drain_grace;
+    while (rt_.budget()->calls_in_flight() > 0 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(5ms);  // the main thread polls a counter; no actor waits
+    log(spdlog::level::info, "drained", {{"calls_unanswered", std::to_string(rt_.budget()->calls_in_flight())},
+                                         {"sessions", std::to_string(rt_.budget()->sessions())}});
+  }
+
+  bool stop() {
+    self_->send_exit(root_, caf::exit_reason::user_shutdown);
+    bool down = false;
+    self_->receive([&](caf::down_msg&) { down = true; }, caf::after(30s) >> [] {});
+    if (!down) {
+      std::fprintf(stderr, "ferryd: the tree did not stop within 30 s; killing it\n");
+      self_->send_exit(root_, caf::exit_reason::kill);
+    }
+    return down;
+  }
+
+  fd::command_line cl_;
+  ferryd_settings settings_;
+  caf::actor_system& sys_;
+  fd::runtime& rt_;
+  caf::scoped_actor self_;
+  caf::actor root_;
+  caf::error root_exit_;
+};
+
+caf::actor_system_config& configure(caf::actor_system_config& cfg, const ferryd_settings& s) {
+  if (s.runtime.scheduler == "stealing")
+    cfg.set("scheduler.policy", caf::atom("stealing"));
+  else
+    cfg.set("scheduler.policy", caf::atom("sharing"));
+  if (s.runtime.scheduler_threads > 0) cfg.set("scheduler.max-threads", static_cast<std::size_t>(s.runtime.scheduler_threads));
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  fa::add_rpc_error_category(cfg);
+  return cfg;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  // Every thread started from here on inherits the mask: signals are only taken by sigtimedwait below.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  auto parsed = fd::parse_command_line(argc, argv);
+  if (auto* code = std::get_if<int>(&parsed)) return *code;
+  auto cl = std::get<fd::command_line>(std::move(parsed));
+  auto resolved = fd::resolve_settings(cl);
+  if (auto* err = std::get_if<std::string>(&resolved)) {
+    std::fprintf(stderr, "%s\n", err->c_str());
+    return 2;
+  }
+  auto settings = std::get<ferryd_settings>(std::move(resolved));
+  if (cl.writer_id == 0) cl.writer_id = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
+
+  fd::runtime rt(settings);  // io threads before the actor system, stopped after it
+  rt.writer_id = cl.writer_id;
+  int status = 1;
+  {
+    caf::actor_system_config cfg;
+    caf::actor_system sys{configure(cfg, settings)};
+    daemon_process d(cl, settings, sys, rt);
+    if (d.start()) status = d.run();
+  }
+  rt.stop_io();
+  return status;
+}

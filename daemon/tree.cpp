@@ -1,0 +1,247 @@
+#include "daemon/tree.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_registry.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/local_actor.hpp>
+#include <caf/send.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "actors/event_log/event_log.hpp"
+#include "actors/listener/listener_actor.hpp"
+#include "actors/router/router_actor.hpp"
+#include "actors/rpc_connection/rpc_connection.hpp"
+#include "actors/rpc_connection/tcp_link.hpp"
+#include "actors/session/session.hpp"
+#include "actors/session/socket_io.hpp"
+#include "supervision/supervisor.hpp"
+#include "xdr/protocol/store.hpp"
+
+namespace ferry::daemon {
+
+namespace {
+
+using namespace std::chrono_literals;
+using supervision::child_spec;
+using supervision::restart_strategy;
+using supervision::restart_type;
+using supervision::supervisor_spec;
+
+caf::actor registered(caf::actor_system& sys, caf::atom_value name) {
+  return sys.registry().get<caf::actor>(name);
+}
+
+/// Wraps a start function so that the started actor is registered under `name` (a restart re-registers).
+supervision::start_fn registering(caf::atom_value name, supervision::start_fn start) {
+  return [name, start = std::move(start)](caf::local_actor* parent, const caf::message& args) -> caf::expected<caf::actor> {
+    auto started = start(parent, args);
+    if (started) parent->system().registry().put(name, *started);
+    return started;
+  };
+}
+
+supervision::supervisor_flags flags(std::string name, restart_strategy strategy, int intensity, caf::timespan period) {
+  supervision::supervisor_flags f;
+  f.strategy = strategy;
+  f.intensity = intensity;
+  f.period = period;
+  f.name = std::move(name);
+  f.report_sink_name = event_log_name;
+  return f;
+}
+
+void event(caf::actor_system& sys, spdlog::level::level_enum level, std::string component, std::string what,
+           actors::event_fields fields) {
+  actors::log(registered(sys, event_log_name), level, std::move(component), std::move(what), std::move(fields));
+}
+
+child_spec router_child(const config::ferryd_settings& s, runtime& rt) {
+  actors::router_config rc;
+  rc.writer = rt.writer_id;
+  rc.quorum = {s.stores.replicas, s.stores.write_quorum};
+  rc.deadlines = s.deadlines;
+  rc.health = s.health;
+  for (const auto& server : s.stores.servers) rc.servers.push_back({server, {}});
+  child_spec c;
+  c.id = "router";
+  c.start = registering(router_name, [rc](caf::local_actor* parent, const caf::message&) -> caf::expected<caf::actor> {
+    return actors::spawn_router(parent, rc);
+  });
+  return c;
+}
+
+child_spec session_template(runtime& rt) {
+  child_spec c;
+  c.id = "session";
+  c.restart = restart_type::temporary;
+  c.shutdown = supervision::shutdown_policy::after(2s);
+  c.start = [&rt](caf::local_actor* parent, const caf::message& args) -> caf::expected<caf::actor> {
+    if (args.size() != 1 || !args.match_element<actors::accepted_connection>(0))
+      return caf::make_error(caf::sec::invalid_argument, "session_sup: expected an accepted connection");
+    auto conn = args.get_as<actors::accepted_connection>(0);
+    auto defaults = rt.sessions();
+    actors::session_config sc;
+    sc.router = registered(parent->system(), router_name);
+    sc.deadlines = defaults.deadlines;
+    sc.peer = conn.peer;
+    actors::socket_io_options io;
+    io.limits = defaults.record;
+    io.flow = defaults.flow;
+    io.budget = rt.budget();
+    return actors::spawn_session(parent, std::move(sc), actors::socket_io_factory(std::move(conn), io));
+  };
+  return c;
+}
+
+child_spec listener_child(const std::string& id, const config::ferryd_settings& s, runtime& rt, bool tcp) {
+  actors::listener_config lc;
+  lc.name = tcp ? "tcp" : "uds";
+  if (tcp) {
+    lc.tcp_address = s.daemon.listen_tcp;
+  } else {
+    lc.unix_path = s.daemon.socket;
+    lc.unix_options.mode = s.daemon.socket_mode;
+    lc.unix_options.owner = s.daemon.socket_owner;
+    lc.unix_options.group = s.daemon.socket_group;
+  }
+  lc.limits = s.limits.accept;
+  lc.budget = rt.budget();
+  lc.io = &rt.first_io();
+  child_spec c;
+  c.id = id;
+  c.start = [lc](caf::local_actor* parent, const caf::message& args) -> caf::expected<caf::actor> {
+    auto& sys = parent->system();
+    auto config = lc;
+    // The listener asks session_sup (started before it by the root) for sessions.
+    config.session_sup = registered(sys, sessions_name);
+    if (!config.session_sup) return caf::make_error(caf::sec::runtime_error, "listener: session_sup is not running");
+    config.on_event = [&sys, name = config.name](const std::string& line) {
+      event(sys, spdlog::level::warn, name + "_listener", line, {});
+    };
+    return actors::listener_starter(config)(parent, args);
+  };
+  return c;
+}
+
+child_spec admin_placeholder() {
+  child_spec c;
+  c.id = "admin";
+  c.start = supervision::spawning([](caf::event_based_actor* self) -> caf::behavior {
+    (void)self;
+    return {[](caf::get_atom) {
+      return std::string("ferryd admin: not published yet (the observability work adds status, top, drain, reload)");
+    }};
+  });
+  return c;
+}
+
+}  // namespace
+
+runtime::runtime(const config::ferryd_settings& s)
+    : sessions_(session_defaults_of(s)), budget_(std::make_shared<session::memory_budget>(s.limits.memory_budget_bytes)) {
+  for (unsigned i = 0; i < std::max(1u, s.runtime.asio_threads); ++i) io_.push_back(std::make_unique<transport::io_thread>());
+}
+
+boost::asio::io_context& runtime::next_io() {
+  std::lock_guard<std::mutex> guard(mutex_);
+  auto& io = io_[next_++ % io_.size()]->context();
+  return io;
+}
+
+void runtime::stop_io() {
+  for (auto& t : io_) t->stop();
+}
+
+session_defaults runtime::sessions() const {
+  std::lock_guard<std::mutex> guard(sessions_mutex_);
+  return sessions_;
+}
+
+void runtime::set_sessions(session_defaults d) {
+  std::lock_guard<std::mutex> guard(sessions_mutex_);
+  sessions_ = d;
+}
+
+session_defaults session_defaults_of(const config::ferryd_settings& s) {
+  session_defaults d;
+  d.deadlines = s.deadlines;
+  d.flow = {s.limits.session_max_inflight_calls, s.limits.session_max_inflight_bytes};
+  d.record.max_record_size = s.limits.max_record_bytes;
+  return d;
+}
+
+std::string store_child_id(const std::string& server) { return "store " + server; }
+
+child_spec store_child(const std::string& server, const config::ferryd_settings& s, runtime& rt) {
+  supervisor_spec spec;
+  spec.flags = flags(store_child_id(server), restart_strategy::one_for_all, 5, 10s);
+  spec.flags.backoff = supervision::backoff_policy{};
+  std::string host;
+  std::uint16_t port = 0;
+  config::split_host_port(server, host, port);  // checked by config::check
+  for (unsigned k = 0; k < s.stores.connections; ++k) {
+    actors::rpc_connection_config cc;
+    cc.server = server;
+    cc.program = proto::store::program;
+    cc.version = proto::store::version;
+    actors::tcp_link_options lo{host, port, {}};
+    child_spec c;
+    c.id = "conn " + std::to_string(k);
+    c.shutdown = supervision::shutdown_policy::after(2s);
+    c.start = [cc, lo, &rt](caf::local_actor* parent, const caf::message&) -> caf::expected<caf::actor> {
+      auto router = registered(parent->system(), router_name);
+      auto config = cc;
+      config.listener = router;
+      auto conn = actors::spawn_rpc_connection(parent, config, actors::tcp_link_factory(rt.next_io(), lo));
+      if (router) caf::anon_send(router, actors::enroll_connection{config.server, conn});
+      return conn;
+    };
+    spec.children.push_back(std::move(c));
+  }
+  return supervision::supervisor_child(store_child_id(server), std::move(spec));
+}
+
+supervisor_spec root_spec(const config::ferryd_settings& s, runtime& rt) {
+  supervisor_spec root;
+  root.flags = flags("ferryd", restart_strategy::rest_for_one, 3, 30s);
+
+  actors::event_log_config ec;
+  ec.level = s.log.level;
+  ec.file = s.log.file;
+  ec.to_stderr = s.log.to_stderr;
+  child_spec log;
+  log.id = "event_log";
+  log.start = registering(event_log_name, actors::event_log_starter(ec));
+  root.children.push_back(std::move(log));
+
+  root.children.push_back(router_child(s, rt));
+
+  supervisor_spec backend;
+  backend.flags = flags(backend_id, restart_strategy::one_for_one, 10, 10s);
+  for (const auto& server : s.stores.servers) backend.children.push_back(store_child(server, s, rt));
+  auto backend_sup = supervision::supervisor_child(backend_id, std::move(backend));
+  backend_sup.start = registering(backend_name, std::move(backend_sup.start));
+  root.children.push_back(std::move(backend_sup));
+
+  supervisor_spec sessions;
+  sessions.flags = flags(sessions_id, restart_strategy::simple_one_for_one, 1, 5s);
+  sessions.children.push_back(session_template(rt));
+  auto session_sup = supervision::supervisor_child(sessions_id, std::move(sessions));
+  session_sup.start = registering(sessions_name, std::move(session_sup.start));
+  root.children.push_back(std::move(session_sup));
+
+  supervisor_spec listeners;
+  listeners.flags = flags(listeners_id, restart_strategy::one_for_one, 5, 10s);
+  listeners.children.push_back(listener_child("uds", s, rt, false));
+  if (!s.daemon.listen_tcp.empty()) listeners.children.push_back(listener_child("tcp", s, rt, true));
+  auto listener_sup = supervision::supervisor_child(listeners_id, std::move(listeners));
+  listener_sup.start = registering(listeners_name, std::move(listener_sup.start));
+  root.children.push_back(std::move(listener_sup));
+
+  root.children.push_back(admin_placeholder());
+  return root;
+}
+
+}  // namespace ferry::daemon

@@ -1,0 +1,89 @@
+// ferryd's supervision tree (DESIGN.md §4) declared as data, and what its start functions share: the io
+// threads, the memory budget, and the settings new sessions are started with (replaced on reload).
+//
+//   ferryd (rest_for_one)
+//   ├── event_log     permanent  spdlog lines; every supervisor's report sink (by registered name)
+//   ├── router        permanent  placement, quorum, failover, deadlines
+//   ├── backend_sup   permanent  one_for_one
+//   │   └── "store HOST:PORT"  one_for_all: K rpc_connection, each enrolling with the router
+//   ├── session_sup   permanent  simple_one_for_one, temporary sessions
+//   ├── listener_sup  permanent  one_for_one: uds (and tcp) listener
+//   └── admin         permanent  placeholder until the observability issue (answers a status line)
+//
+// The router comes before backend_sup (DESIGN.md lists it after): connections enroll with the router
+// when they start, so a router restart must restart them too (rest_for_one), and they re-enroll.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <caf/atom.hpp>
+
+#include "actors/session/flow_gate.hpp"
+#include "actors/session/memory_budget.hpp"
+#include "config/ferryd_settings.hpp"
+#include "supervision/spec.hpp"
+#include "transport/io_thread.hpp"
+#include "xdr/record.hpp"
+
+namespace ferry::daemon {
+
+/// Registered names (the actor system's registry) of the tree's long-lived actors.
+inline constexpr caf::atom_value event_log_name = caf::atom("event_log");
+inline constexpr caf::atom_value router_name = caf::atom("router");
+inline constexpr caf::atom_value sessions_name = caf::atom("sessions");
+inline constexpr caf::atom_value listeners_name = caf::atom("listeners");
+inline constexpr caf::atom_value backend_name = caf::atom("backend");
+/// Child ids in the root supervisor.
+inline const std::string backend_id = "backend_sup";
+inline const std::string sessions_id = "session_sup";
+inline const std::string listeners_id = "listener_sup";
+
+/// What a new session is started with; a reload replaces it (running sessions keep theirs).
+struct session_defaults {
+  router::deadline_settings deadlines;
+  session::flow_limits flow;
+  xdr::record_limits record;
+};
+
+/// State shared by the tree's start functions; owned by main, outlives the actor system.
+class runtime {
+ public:
+  explicit runtime(const config::ferryd_settings& s);
+
+  /// The io context for the next connection or session (round-robin over the io threads).
+  boost::asio::io_context& next_io();
+  boost::asio::io_context& first_io() { return io_.front()->context(); }
+  void stop_io();
+
+  std::shared_ptr<session::memory_budget> budget() const { return budget_; }
+
+  session_defaults sessions() const;
+  void set_sessions(session_defaults d);
+
+  std::uint64_t writer_id = 0;
+
+ private:
+  std::vector<std::unique_ptr<transport::io_thread>> io_;
+  std::size_t next_ = 0;
+  std::mutex mutex_;  // guards next_ and sessions_ (start functions run on CAF worker threads)
+  mutable std::mutex sessions_mutex_;
+  session_defaults sessions_;
+  std::shared_ptr<session::memory_budget> budget_;
+};
+
+session_defaults session_defaults_of(const config::ferryd_settings& s);
+
+/// The whole tree for `s`.
+supervision::supervisor_spec root_spec(const config::ferryd_settings& s, runtime& rt);
+
+/// backend_sup's child for one store: a one_for_all supervisor of K rpc_connection actors.
+supervision::child_spec store_child(const std::string& server, const config::ferryd_settings& s, runtime& rt);
+
+/// The id of store_child(server): "store HOST:PORT".
+std::string store_child_id(const std::string& server);
+
+}  // namespace ferry::daemon
