@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <new>
@@ -29,13 +30,33 @@ static_assert(FERRY_CONFLICT == static_cast<int>(proto::status::conflict));
 static_assert(FERRY_INTERNAL == static_cast<int>(proto::status::internal));
 static_assert(FERRY_MAX_KEY == proto::max_key && FERRY_MAX_VALUE == proto::max_value);
 static_assert(FERRY_REQUEST_ID_SIZE == proto::request_id_size);
+static_assert(FERRY_MAX_LIST == proto::max_list && FERRY_MAX_DETAIL == proto::max_detail);
+
+/// A decoded LIST page: the reply record it was decoded from, and views into it.
+struct ferry_list_page {
+  std::vector<ferry::xdr::byte> record;
+  std::vector<ferry::xdr::bytes_view> keys;
+  std::vector<ferry_object_info> infos;
+  ferry::xdr::bytes_view next_cursor;
+  bool more = false;
+};
 
 namespace {
+
+// ferry_last_detail(): per thread like errno, fixed size so setting it never allocates.
+thread_local char last_detail[FERRY_MAX_DETAIL + 1] = "";
+
+void set_detail(std::string_view d) {
+  std::size_t n = std::min<std::size_t>(d.size(), FERRY_MAX_DETAIL);
+  if (n != 0) std::memcpy(last_detail, d.data(), n);  // an empty view may have a null data()
+  last_detail[n] = '\0';
+}
 
 /// Runs `body` (returning an outcome) so that nothing escapes: errno carries the system cause, if any.
 template <class Body>
 int boundary(Body&& body) noexcept {
   outcome r;
+  last_detail[0] = '\0';
   try {
     r = body();
   } catch (const std::bad_alloc&) {
@@ -80,6 +101,12 @@ int check_key(const void* key, std::size_t klen) {
 
 xdr::bytes_view view(const void* p, std::size_t n) { return {static_cast<const xdr::byte*>(p), n}; }
 
+/// An empty view's data() may be null; the list accessors promise a valid pointer whenever they succeed.
+const void* data_or_empty(xdr::bytes_view b) {
+  static const xdr::byte empty = 0;
+  return b.empty() ? &empty : b.data();
+}
+
 /// Sends `args` as procedure `proc` and decodes the accepted results as R into `res` (views into `reply`).
 template <class R, class Args>
 outcome transact(ferry_t* h, proto::client::proc proc, const Args& args, const ferry_options* opts,
@@ -94,6 +121,7 @@ outcome transact(ferry_t* h, proto::client::proc proc, const Args& args, const f
   auto decoded = xdr::decode<R>(rpc->results);
   if (!decoded) return {FERRY_E_PROTOCOL, EPROTO};
   res = std::move(*decoded);
+  if (res.code != proto::status::ok) set_detail(res.detail);
   return {static_cast<int>(res.code), 0};
 }
 
@@ -219,6 +247,57 @@ int ferry_stat(ferry_t* h, const void* key, size_t klen, ferry_object_info* info
     return got;
   });
 }
+
+const char* ferry_last_detail(void) { return last_detail; }
+
+int ferry_list(ferry_t* h, const void* prefix, size_t plen, const void* cursor, size_t clen, uint32_t limit,
+               ferry_list_page** page, const ferry_options* opts) {
+  return boundary([&]() -> outcome {
+    if (page == nullptr) return {FERRY_E_INVALID, 0};
+    *page = nullptr;
+    if (h == nullptr || (prefix == nullptr && plen != 0) || (cursor == nullptr && clen != 0))
+      return {FERRY_E_INVALID, 0};
+    if (plen > FERRY_MAX_KEY) return {FERRY_BAD_KEY, 0};
+    if (clen > FERRY_MAX_KEY || limit > FERRY_MAX_LIST) return {FERRY_E_INVALID, 0};
+    proto::client::list_args args{view(prefix, plen), view(cursor, clen), limit, wire_deadline(opts)};
+    auto out = std::make_unique<ferry_list_page>();
+    proto::list_res res;
+    auto got = transact(h, proto::client::proc::list, args, opts, out->record, res);
+    if (got.code != FERRY_OK) return got;
+    // res views into out->record, whose buffer stays put for the page's life.
+    out->keys.reserve(res.page.entries.size());
+    out->infos.reserve(res.page.entries.size());
+    for (const auto& e : res.page.entries) {
+      out->keys.push_back(e.key);
+      fill_info(&out->infos.emplace_back(), e.info);
+    }
+    out->next_cursor = res.page.next_cursor;
+    out->more = res.page.more;
+    *page = out.release();
+    return {};
+  });
+}
+
+size_t ferry_list_count(const ferry_list_page* page) { return page != nullptr ? page->keys.size() : 0; }
+
+const void* ferry_list_key(const ferry_list_page* page, size_t i, size_t* klen) {
+  bool in_range = page != nullptr && i < page->keys.size();
+  if (klen != nullptr) *klen = in_range ? page->keys[i].size() : 0;
+  return in_range ? data_or_empty(page->keys[i]) : nullptr;
+}
+
+const ferry_object_info* ferry_list_info(const ferry_list_page* page, size_t i) {
+  return page != nullptr && i < page->infos.size() ? &page->infos[i] : nullptr;
+}
+
+int ferry_list_more(const ferry_list_page* page) { return page != nullptr && page->more ? 1 : 0; }
+
+const void* ferry_list_next_cursor(const ferry_list_page* page, size_t* clen) {
+  if (clen != nullptr) *clen = page != nullptr ? page->next_cursor.size() : 0;
+  return page != nullptr ? data_or_empty(page->next_cursor) : nullptr;
+}
+
+void ferry_list_free(ferry_list_page* page) { delete page; }
 
 const char* ferry_strerror(int status) {
   if (status >= 0 && status <= FERRY_INTERNAL)

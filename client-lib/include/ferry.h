@@ -12,7 +12,8 @@
 extern "C" {
 #endif
 
-/* Bumped on any incompatible change; matches the SONAME (libferry.so.0). */
+/* Bumped on any incompatible change; matches the SONAME (libferry.so.0). Adding functions is compatible
+   and does not bump it (see libferry.map for their version node). */
 #define FERRY_ABI_VERSION 0
 
 #if defined(__GNUC__)
@@ -26,6 +27,8 @@ extern "C" {
 #define FERRY_MAX_KEY 1024u
 #define FERRY_MAX_VALUE 16777216u
 #define FERRY_REQUEST_ID_SIZE 16u
+#define FERRY_MAX_LIST 10000u  /* entries in one LIST page */
+#define FERRY_MAX_DETAIL 256u  /* bytes of ferryd's detail text (ferry_last_detail) */
 /* Client-side wait when ferry_options.deadline_ms is 0 (ferryd then applies its own default). */
 #define FERRY_DEFAULT_DEADLINE_MS 30000u
 
@@ -101,6 +104,31 @@ FERRY_API void ferry_free(void* p);
 FERRY_API int ferry_delete(ferry_t* h, const void* key, size_t klen, const ferry_options* opts);
 FERRY_API int ferry_stat(ferry_t* h, const void* key, size_t klen, ferry_object_info* info,
                          const ferry_options* opts);
+
+/* ferryd's human-readable detail for the last call this thread made (e.g. why a key was refused):
+   "" when the call succeeded, failed locally, or ferryd gave none. Never NULL; valid until this thread's
+   next libferry call. Like errno, it is per thread. */
+FERRY_API const char* ferry_last_detail(void);
+
+/* LIST: one page of the keys starting with `prefix` (0..FERRY_MAX_KEY bytes; empty: every key), in
+   ascending byte order. `cursor` (0..FERRY_MAX_KEY bytes) is empty for the first page, else the
+   ferry_list_next_cursor of the previous page. `limit` caps the page (0: ferryd's default; at most
+   FERRY_MAX_LIST). On FERRY_OK *page holds the page (free it with ferry_list_free); on any error it is
+   NULL. A longer prefix is FERRY_BAD_KEY; a longer cursor or a larger limit is FERRY_E_INVALID. */
+typedef struct ferry_list_page ferry_list_page;
+FERRY_API int ferry_list(ferry_t* h, const void* prefix, size_t plen, const void* cursor, size_t clen,
+                         uint32_t limit, ferry_list_page** page, const ferry_options* opts);
+/* The page's accessors; pointers stay valid until ferry_list_free. NULL page: 0 / NULL. */
+FERRY_API size_t ferry_list_count(const ferry_list_page* page);
+/* Entry i's key and its length (binary; not NUL-terminated). NULL (and *klen 0) when i is out of range. */
+FERRY_API const void* ferry_list_key(const ferry_list_page* page, size_t i, size_t* klen);
+/* Entry i's info, or NULL when i is out of range. */
+FERRY_API const ferry_object_info* ferry_list_info(const ferry_list_page* page, size_t i);
+/* 1 when more keys follow this page (ask again with its cursor), else 0. */
+FERRY_API int ferry_list_more(const ferry_list_page* page);
+/* The cursor to pass back for the next page (*clen bytes, possibly 0); never NULL for a non-NULL page. */
+FERRY_API const void* ferry_list_next_cursor(const ferry_list_page* page, size_t* clen);
+FERRY_API void ferry_list_free(ferry_list_page* page);
 
 #ifdef __cplusplus
 }

@@ -60,9 +60,24 @@ class result<void> {
   error error_{};
 };
 
+/// ferryd's detail text for this thread's last call ("" if none); see ferry_last_detail.
+inline const char* last_detail() noexcept { return ferry_last_detail(); }
+
 struct object {
   std::vector<std::byte> data;
   ferry_object_info info{};
+};
+
+struct list_entry {
+  std::vector<std::byte> key;
+  ferry_object_info info{};
+};
+
+/// One LIST page, copied out of the C page.
+struct list_page {
+  std::vector<list_entry> entries;
+  std::vector<std::byte> next_cursor;  // pass back as `cursor` while `more`
+  bool more = false;
 };
 
 /// One libferry handle: thread-safe and fork-safe like the C handle it owns.
@@ -123,6 +138,27 @@ class handle {
     ferry_object_info info{};
     if (int rc = ferry_stat(h_, key.data(), key.size(), &info, opts); rc != FERRY_OK) return error{rc};
     return info;
+  }
+  /// One page of the keys starting with `prefix`, after `cursor` (empty: from the first); limit 0: ferryd's.
+  result<list_page> list(bytes prefix, bytes cursor = {}, std::uint32_t limit = 0,
+                         const ferry_options* opts = nullptr) {
+    ferry_list_page* p = nullptr;
+    int rc = ferry_list(h_, prefix.data(), prefix.size(), cursor.data(), cursor.size(), limit, &p, opts);
+    if (rc != FERRY_OK) return error{rc};
+    std::unique_ptr<ferry_list_page, decltype(&ferry_list_free)> owned{p, &ferry_list_free};
+    list_page out;
+    out.entries.resize(ferry_list_count(p));
+    for (std::size_t i = 0; i < out.entries.size(); ++i) {
+      std::size_t n = 0;
+      auto* first = static_cast<const std::byte*>(ferry_list_key(p, i, &n));
+      out.entries[i].key.assign(first, first + n);
+      out.entries[i].info = *ferry_list_info(p, i);
+    }
+    std::size_t n = 0;
+    auto* cur = static_cast<const std::byte*>(ferry_list_next_cursor(p, &n));
+    out.next_cursor.assign(cur, cur + n);
+    out.more = ferry_list_more(p) != 0;
+    return out;
   }
 
  private:

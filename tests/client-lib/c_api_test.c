@@ -38,6 +38,17 @@ int main(void) {
   EXPECT(ferry_get(NULL, "k", 1, NULL, 0, &n, NULL, &opts) == FERRY_E_INVALID);
   EXPECT(ferry_stat(NULL, "k", 1, &info, NULL) == FERRY_E_INVALID);
   EXPECT(ferry_delete(NULL, "k", 1, NULL) == FERRY_E_INVALID);
+  {
+    ferry_list_page* page = NULL;
+    size_t clen = 1;
+    EXPECT(ferry_list(NULL, "k", 1, NULL, 0, 0, &page, &opts) == FERRY_E_INVALID);
+    EXPECT(page == NULL);
+    EXPECT(ferry_list_count(NULL) == 0 && ferry_list_more(NULL) == 0);
+    EXPECT(ferry_list_key(NULL, 0, &clen) == NULL && clen == 0);
+    EXPECT(ferry_list_info(NULL, 0) == NULL && ferry_list_next_cursor(NULL, NULL) == NULL);
+    ferry_list_free(NULL);
+  }
+  EXPECT(ferry_last_detail() != NULL && ferry_last_detail()[0] == '\0');
   ferry_close(NULL);
   ferry_free(NULL);
 

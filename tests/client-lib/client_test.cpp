@@ -301,3 +301,183 @@ TEST_CASE("the C++ wrapper owns its handle and returns results", "[client-lib]")
   auto absent = ferry::client::handle::open((dir.path + "/none.sock").c_str());
   CHECK(absent.code() == FERRY_E_CONNECT);
 }
+
+namespace {
+
+/// The XDR of opaque<> : length, bytes, zero padding to 4.
+void put_opaque(std::vector<std::uint8_t>& out, const std::string& b) {
+  auto n = static_cast<std::uint32_t>(b.size());
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(n >> shift));
+  out.insert(out.end(), b.begin(), b.end());
+  while (out.size() % 4 != 0) out.push_back(0);
+}
+void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
+}
+
+std::string key_at(const ferry_list_page* page, std::size_t i) {
+  std::size_t n = 0;
+  auto* p = static_cast<const char*>(ferry_list_key(page, i, &n));
+  return p != nullptr ? std::string(p, n) : std::string("<none>");
+}
+
+}  // namespace
+
+TEST_CASE("LIST sends prefix, cursor, limit and deadline as XDR and pages through with the cursor",
+          "[client-lib][list]") {
+  session s;
+  std::string binary("a/\0\xff", 4);  // sorts before "a/1": bytes compare unsigned
+  for (const auto& k : {std::string("a/1"), std::string("a/2"), std::string("a/3"), std::string("b/1"), binary})
+    REQUIRE(s.put(k, "value of " + k) == FERRY_OK);
+
+  ferry_options o = FERRY_OPTIONS_INIT;
+  o.deadline_ms = 1234;
+  ferry_list_page* page = nullptr;
+  REQUIRE(ferry_list(s.h, "a/", 2, nullptr, 0, 2, &page, &o) == FERRY_OK);
+  REQUIRE(ferry_list_count(page) == 2);
+  CHECK(key_at(page, 0) == binary);
+  CHECK(key_at(page, 1) == "a/1");
+  const ferry_object_info* info = ferry_list_info(page, 1);
+  REQUIRE(info != nullptr);
+  CHECK(info->size == std::string("value of a/1").size());
+  CHECK(info->version_writer == 7);
+  CHECK(ferry_list_more(page) == 1);
+  std::size_t clen = 0;
+  auto* cur = static_cast<const char*>(ferry_list_next_cursor(page, &clen));
+  REQUIRE(cur != nullptr);
+  std::string cursor(cur, clen);
+  CHECK(cursor == "a/1");
+
+  SECTION("out-of-range indexes and a NULL page answer NULL / 0") {
+    std::size_t n = 99;
+    CHECK(ferry_list_key(page, 2, &n) == nullptr);
+    CHECK(n == 0);
+    CHECK(ferry_list_info(page, 2) == nullptr);
+    CHECK(ferry_list_count(nullptr) == 0);
+    CHECK(ferry_list_more(nullptr) == 0);
+    CHECK(ferry_list_next_cursor(nullptr, &n) == nullptr);
+  }
+  ferry_list_free(page);
+
+  page = nullptr;
+  REQUIRE(ferry_list(s.h, "a/", 2, cursor.data(), cursor.size(), 0, &page, nullptr) == FERRY_OK);
+  REQUIRE(ferry_list_count(page) == 2);
+  CHECK(key_at(page, 0) == "a/2");
+  CHECK(key_at(page, 1) == "a/3");
+  CHECK(ferry_list_more(page) == 0);
+  ferry_list_free(page);
+
+  auto wire = s.peer.list_args();
+  REQUIRE(wire.size() == 2);
+  std::vector<std::uint8_t> first;
+  put_opaque(first, "a/");
+  put_opaque(first, "");
+  put_u32(first, 2);
+  put_u32(first, 1234);
+  CHECK(wire[0] == first);
+  std::vector<std::uint8_t> second;
+  put_opaque(second, "a/");
+  put_opaque(second, "a/1");
+  put_u32(second, 0);
+  put_u32(second, 0);  // no options: ferryd's default deadline
+  CHECK(wire[1] == second);
+
+  SECTION("an empty prefix lists every key; an empty page has an empty cursor and no more") {
+    REQUIRE(ferry_list(s.h, nullptr, 0, nullptr, 0, 0, &page, nullptr) == FERRY_OK);
+    CHECK(ferry_list_count(page) == 5);
+    CHECK(key_at(page, 4) == "b/1");
+    CHECK(ferry_list_more(page) == 0);
+    ferry_list_free(page);
+    REQUIRE(ferry_list(s.h, "zz", 2, nullptr, 0, 0, &page, nullptr) == FERRY_OK);
+    CHECK(ferry_list_count(page) == 0);
+    CHECK(ferry_list_next_cursor(page, &clen) != nullptr);
+    CHECK(clen == 0);
+    ferry_list_free(page);
+  }
+}
+
+TEST_CASE("a refused LIST returns the status, no page, and ferryd's detail", "[client-lib][list]") {
+  session s;
+  REQUIRE(s.put("k", "v") == FERRY_OK);
+  ferry_list_page* page = reinterpret_cast<ferry_list_page*>(&s);  // must be overwritten with NULL
+  s.peer.fail_next(ferry::proto::status::unavailable, "no store replica answered");
+  CHECK(ferry_list(s.h, "k", 1, nullptr, 0, 0, &page, nullptr) == FERRY_UNAVAILABLE);
+  CHECK(page == nullptr);
+  CHECK(std::string(ferry_last_detail()) == "no store replica answered");
+
+  SECTION("the next call clears the detail") {
+    REQUIRE(ferry_list(s.h, "k", 1, nullptr, 0, 0, &page, nullptr) == FERRY_OK);
+    CHECK(std::string(ferry_last_detail()).empty());
+    ferry_list_free(page);
+  }
+  SECTION("the detail is per thread, like errno") {
+    std::string other = "unset";
+    std::thread([&] { other = ferry_last_detail(); }).join();
+    CHECK(other.empty());
+    CHECK(std::string(ferry_last_detail()) == "no store replica answered");
+  }
+  SECTION("other calls keep their detail too") {
+    s.peer.max_value(4);
+    CHECK(s.put("k", "too long") == FERRY_TOO_BIG);
+    CHECK(std::string(ferry_last_detail()) == "value over the peer's limit");
+  }
+  SECTION("bad arguments are refused locally without a call") {
+    std::string long_key(FERRY_MAX_KEY + 1, 'k');
+    CHECK(ferry_list(s.h, long_key.data(), long_key.size(), nullptr, 0, 0, &page, nullptr) == FERRY_BAD_KEY);
+    CHECK(ferry_list(s.h, "k", 1, long_key.data(), long_key.size(), 0, &page, nullptr) == FERRY_E_INVALID);
+    CHECK(ferry_list(s.h, "k", 1, nullptr, 0, FERRY_MAX_LIST + 1, &page, nullptr) == FERRY_E_INVALID);
+    CHECK(ferry_list(s.h, nullptr, 3, nullptr, 0, 0, &page, nullptr) == FERRY_E_INVALID);
+    CHECK(ferry_list(nullptr, "k", 1, nullptr, 0, 0, &page, nullptr) == FERRY_E_INVALID);
+    CHECK(ferry_list(s.h, "k", 1, nullptr, 0, 0, nullptr, nullptr) == FERRY_E_INVALID);
+    CHECK(page == nullptr);
+    CHECK(s.peer.list_args().size() == 1);
+  }
+}
+
+TEST_CASE("a malformed LIST reply is FERRY_E_PROTOCOL and the handle recovers", "[client-lib][list]") {
+  session s;
+  REQUIRE(s.put("k1", "v") == FERRY_OK);
+  ferry_list_page* page = nullptr;
+  SECTION("a page announcing more entries than it holds") {
+    s.peer.send_garbage(garbage::list_truncated);
+    CHECK(ferry_list(s.h, "k", 1, nullptr, 0, 0, &page, nullptr) == FERRY_E_PROTOCOL);
+  }
+  SECTION("results with an invalid status") {
+    s.peer.send_garbage(garbage::bad_results);
+    CHECK(ferry_list(s.h, "k", 1, nullptr, 0, 0, &page, nullptr) == FERRY_E_PROTOCOL);
+  }
+  CHECK(page == nullptr);
+  REQUIRE(ferry_list(s.h, "k", 1, nullptr, 0, 0, &page, nullptr) == FERRY_OK);
+  CHECK(ferry_list_count(page) == 1);
+  ferry_list_free(page);
+  CHECK(s.peer.connections() == 1);
+}
+
+TEST_CASE("the C++ wrapper lists page by page until no more", "[client-lib][list]") {
+  temp_dir dir;
+  scripted_peer peer{dir.path + "/ferryd.sock"};
+  peer.list_page_size(3);
+  auto opened = ferry::client::handle::open(peer.path().c_str());
+  REQUIRE(opened);
+  auto h = std::move(*opened);
+  using ferry::client::as_bytes;
+  for (int i = 0; i < 7; ++i) REQUIRE(h.put(as_bytes("p" + std::to_string(i)), as_bytes("v")));
+  REQUIRE(h.put(as_bytes("q"), as_bytes("v")));
+  std::vector<std::string> keys;
+  std::vector<std::byte> cursor;
+  int pages = 0;
+  for (;;) {
+    auto page = h.list(as_bytes("p"), cursor);
+    REQUIRE(page);
+    ++pages;
+    for (auto& e : page->entries) keys.emplace_back(reinterpret_cast<const char*>(e.key.data()), e.key.size());
+    if (!page->more) break;
+    cursor = page->next_cursor;
+  }
+  CHECK(pages == 3);
+  CHECK(keys == std::vector<std::string>{"p0", "p1", "p2", "p3", "p4", "p5", "p6"});
+  peer.fail_next(ferry::proto::status::overloaded, "queue full");
+  auto refused = h.list(as_bytes("p"));
+  CHECK(refused.code() == FERRY_OVERLOADED);
+  CHECK(std::string(ferry::client::last_detail()) == "queue full");
+}

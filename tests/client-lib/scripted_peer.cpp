@@ -107,6 +107,22 @@ std::vector<seen_call> scripted_peer::calls() {
   return calls_;
 }
 
+void scripted_peer::fail_next(proto::status code, std::string detail) {
+  std::lock_guard lk(mu_);
+  fail_next_.emplace(code, std::move(detail));
+}
+
+std::vector<std::vector<std::uint8_t>> scripted_peer::list_args() {
+  std::lock_guard lk(mu_);
+  return list_args_;
+}
+
+std::string scripted_peer::stored(const std::string& key) {
+  std::lock_guard lk(mu_);
+  auto it = store_.find(key);
+  return it == store_.end() ? std::string{} : it->second;
+}
+
 void scripted_peer::accept_loop() {
   while (!stop_) {
     pollfd p{listen_fd_, POLLIN, 0};
@@ -198,6 +214,16 @@ void scripted_peer::serve(int fd) {
           e.end_record();
           junk = e.flatten();
         }
+        if (kind == static_cast<int>(garbage::list_truncated)) {
+          xdr::encoder e;
+          e.begin_record();
+          xdr::rpc::encode_success(e, xid);
+          e.u32(0);  // OK
+          e.u32(3);  // three entries announced ...
+          (void)xdr::encode(e, proto::list_entry{xdr::as_bytes(std::string_view{"k1"}), {}});
+          e.end_record();  // ... one sent, and no cursor nor more flag
+          junk = e.flatten();
+        }
         send_reply(junk);
         continue;
       }
@@ -233,6 +259,17 @@ bytes scripted_peer::answer(std::uint32_t xid, std::uint32_t proc, std::span<con
   auto info_of = [&](const std::string& v) {
     return proto::object_info{v.size(), proto::version{hlc_, 7}, 1'000'000'000ull * hlc_};
   };
+  std::optional<std::pair<proto::status, std::string>> failure;
+  failure.swap(fail_next_);
+  // The scripted answer, unless fail_next() asked for an error reply instead.
+  auto reply = [&](auto res) {
+    if (failure) {
+      res = decltype(res){};
+      res.code = failure->first;
+      res.detail = failure->second;
+    }
+    return success_reply(xid, res);
+  };
   switch (static_cast<pc::proc>(proc)) {
     case pc::proc::put: {
       auto a = xdr::decode<pc::put_args>(args);
@@ -250,7 +287,7 @@ bytes scripted_peer::answer(std::uint32_t xid, std::uint32_t proc, std::span<con
         store_[key] = text(a->value);
         res.ver = {++hlc_, 7};
       }
-      return success_reply(xid, res);
+      return reply(res);
     }
     case pc::proc::get: {
       auto a = xdr::decode<pc::key_args>(args);
@@ -260,11 +297,11 @@ bytes scripted_peer::answer(std::uint32_t xid, std::uint32_t proc, std::span<con
       auto it = store_.find(text(a->key));
       if (it == store_.end()) {
         res.code = proto::status::not_found;
-        return success_reply(xid, res);
+        return reply(res);
       }
       res.found.info = info_of(it->second);
       res.found.data = xdr::as_bytes(it->second);
-      return success_reply(xid, res);  // flattened before the lock is released
+      return reply(res);  // flattened before the lock is released
     }
     case pc::proc::del: {
       auto a = xdr::decode<pc::delete_args>(args);
@@ -277,7 +314,7 @@ bytes scripted_peer::answer(std::uint32_t xid, std::uint32_t proc, std::span<con
       } else {
         res.ver = {++hlc_, 7};
       }
-      return success_reply(xid, res);
+      return reply(res);
     }
     case pc::proc::stat: {
       auto a = xdr::decode<pc::key_args>(args);
@@ -287,7 +324,25 @@ bytes scripted_peer::answer(std::uint32_t xid, std::uint32_t proc, std::span<con
       auto it = store_.find(text(a->key));
       if (it == store_.end()) res.code = proto::status::not_found;
       else res.info = info_of(it->second);
-      return success_reply(xid, res);
+      return reply(res);
+    }
+    case pc::proc::list: {
+      list_args_.emplace_back(args.begin(), args.end());
+      auto a = xdr::decode<pc::list_args>(args);
+      if (!a) break;
+      calls_.push_back({proc, text(a->prefix), {}});
+      auto prefix = text(a->prefix);
+      auto cursor = text(a->cursor);
+      std::uint32_t size = list_page_size_;
+      if (a->limit != 0 && a->limit < size) size = a->limit;
+      auto in_range = [&](auto it) { return it != store_.end() && it->first.starts_with(prefix); };
+      auto it = (!cursor.empty() && cursor >= prefix) ? store_.upper_bound(cursor) : store_.lower_bound(prefix);
+      proto::list_res res;
+      for (; in_range(it) && res.page.entries.size() < size; ++it)
+        res.page.entries.push_back({xdr::as_bytes(it->first), info_of(it->second)});
+      res.page.more = in_range(it);
+      if (!res.page.entries.empty()) res.page.next_cursor = res.page.entries.back().key;
+      return reply(std::move(res));  // views into store_, flattened before the lock is released
     }
     default:
       break;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -28,6 +29,7 @@ enum class garbage {
   short_record,  // a 3-byte record: no xid, no message type
   huge_mark,     // a record mark claiming 2 GiB
   bad_results,   // a well-formed reply to the call whose results are an invalid status
+  list_truncated,  // a LIST reply whose page claims 3 entries and holds 1
 };
 
 struct seen_call {
@@ -58,9 +60,17 @@ class scripted_peer {
   void close_all();
   /// PUT values above this get TOO_BIG.
   void max_value(std::size_t n) { max_value_ = n; }
+  /// LIST pages hold at most this many entries when the call's limit is 0 (or larger).
+  void list_page_size(std::uint32_t n) { list_page_size_ = n; }
+  /// The next call is answered with `code` and `detail` (in its result's detail arm, where it has one).
+  void fail_next(proto::status code, std::string detail);
 
   std::vector<pid_t> peer_pids();
   std::vector<seen_call> calls();
+  /// The argument bytes of every LIST call, exactly as they arrived.
+  std::vector<std::vector<std::uint8_t>> list_args();
+  /// The value stored under `key` ("" if none), for checking what a client sent.
+  std::string stored(const std::string& key);
   int connections() { return connections_; }
   int replies_out_of_order() { return out_of_order_; }
   int held_sent() { return held_sent_; }
@@ -80,6 +90,7 @@ class scripted_peer {
   std::atomic<int> out_of_order_{0};
   std::atomic<int> held_sent_{0};
   std::atomic<std::size_t> max_value_{1u << 20};
+  std::atomic<std::uint32_t> list_page_size_{100};
 
   std::mutex mu_;  // everything below
   std::map<std::string, std::string> store_;
@@ -87,6 +98,8 @@ class scripted_peer {
   std::set<std::string> held_keys_;
   std::vector<std::vector<std::uint8_t>> held_replies_;
   int garbage_kind_ = -1;
+  std::optional<std::pair<proto::status, std::string>> fail_next_;
+  std::vector<std::vector<std::uint8_t>> list_args_;
   std::vector<pid_t> pids_;
   std::vector<seen_call> calls_;
   std::set<int> fds_;
