@@ -56,6 +56,9 @@ class daemon_process {
         .receive([&](caf::ok_atom) { ok = true; },
                  [&](caf::error& e) { std::fprintf(stderr, "ferryd: cannot start: %s\n", sys_.render(e).c_str()); });
     if (!ok) return false;
+    // Ready means routable: wait (bounded) until every store has a connection up; a store that is down
+    // now is named in the log and reconnected to in the background.
+    auto routes = wait_for_routes(std::chrono::seconds(5));
     std::string tcp;
     if (!settings_.daemon.listen_tcp.empty()) tcp = " tcp " + listener_address("tcp");
     std::printf("ferryd ready on %s%s\n", settings_.daemon.socket.c_str(), tcp.c_str());
@@ -66,7 +69,8 @@ class daemon_process {
          {"replicas", std::to_string(settings_.stores.replicas)},
          {"write_quorum", std::to_string(settings_.stores.write_quorum)},
          {"connections", std::to_string(settings_.stores.connections)},
-         {"scheduler", settings_.runtime.scheduler}});
+         {"scheduler", settings_.runtime.scheduler},
+         {"stores_connected", std::to_string(routes.servers_connected) + "/" + std::to_string(routes.servers)}});
     return true;
   }
 
@@ -95,6 +99,26 @@ class daemon_process {
  private:
   void log(spdlog::level::level_enum level, std::string what, fa::event_fields fields = {}) {
     fa::log(sys_.registry().get<caf::actor>(fd::event_log_name), level, "ferryd", std::move(what), std::move(fields));
+  }
+
+  fa::router_stats router_stats() {
+    fa::router_stats out;
+    if (auto router = sys_.registry().get<caf::actor>(fd::router_name))
+      self_->request(router, 5s, fa::router_stats_atom::value).receive([&](fa::router_stats& s) { out = s; }, [](caf::error&) {});
+    return out;
+  }
+
+  fa::router_stats wait_for_routes(std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    auto s = router_stats();
+    while (s.servers_connected < s.servers && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(5ms);
+      s = router_stats();
+    }
+    if (s.servers_connected < s.servers)
+      log(spdlog::level::warn, "stores_unreachable_at_start",
+          {{"connected", std::to_string(s.servers_connected)}, {"stores", std::to_string(s.servers)}});
+    return s;
   }
 
   bool tree_died() {
@@ -214,6 +238,7 @@ class daemon_process {
                                           {"calls_in_flight", std::to_string(rt_.budget()->calls_in_flight())}});
     self_->request(root_, 10s, supervision::terminate_child{fd::listeners_id, {}})
         .receive([](caf::ok_atom) {}, [](caf::error&) {});
+    rt_.budget()->start_draining();  // open sessions answer new calls SHUTTING_DOWN from now on
     const auto until = std::chrono::steady_clock::now() + cl_.drain_grace;
     while (rt_.budget()->calls_in_flight() > 0 && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(5ms);  // the main thread polls a counter; no actor waits

@@ -178,6 +178,16 @@ void install_servers(router_actor self, std::vector<server_entry> entries) {
   st.health.set_servers(st.ids);
 }
 
+/// Adds an enrolling connection to its server's slot (once), monitored so that its end removes it.
+void enroll(router_actor self, const server_id& server, caf::actor conn, bool connected) {
+  auto it = self->state.servers.find(server);
+  if (it == self->state.servers.end()) return;
+  auto& conns = it->second.conns;
+  if (std::any_of(conns.begin(), conns.end(), [&](const connection_slot& c) { return c.handle == conn; })) return;
+  self->monitor(conn);
+  conns.push_back({std::move(conn), connected});
+}
+
 /// Round-robin over the server's connections, skipping those reported down; null when none is up.
 caf::actor pick_connection(router_actor self, const server_id& s) {
   auto it = self->state.servers.find(s);
@@ -644,20 +654,27 @@ caf::behavior router_behavior(router_actor self, router_config cfg) {
       },
       [self](set_servers& msg) { install_servers(self, std::move(msg.servers)); },
       [self](enroll_connection& msg) {
-        auto it = self->state.servers.find(msg.server);
-        if (it == self->state.servers.end() || !msg.connection) return;
-        self->monitor(msg.connection);
-        it->second.conns.push_back({std::move(msg.connection), true});
+        // Down until its first connection_state_changed, which may also have come first (two senders).
+        if (msg.connection) enroll(self, msg.server, std::move(msg.connection), false);
       },
       [self](connection_state_changed& ev) {
+        bool known = false;
         for (auto& [id, slot] : self->state.servers)
           for (auto& c : slot.conns)
-            if (c.handle.address() == ev.source) c.connected = ev.connected;
+            if (c.handle.address() == ev.source) {
+              c.connected = ev.connected;
+              known = true;
+            }
+        if (!known && ev.connected)  // an enrolling connection's first event, ahead of its enrollment
+          if (auto conn = caf::actor_cast<caf::actor>(ev.source)) enroll(self, ev.server, std::move(conn), true);
       },
       [self](router_stats_atom) {
         auto s = self->state.stats;
         s.open_requests = self->state.pending.size();
         s.armed_deadlines = self->state.deadlines.size();
+        s.servers = self->state.servers.size();
+        s.servers_connected = static_cast<std::uint64_t>(std::count_if(
+            self->state.servers.begin(), self->state.servers.end(), [](const auto& kv) { return kv.second.any_connected(); }));
         return s;
       },
   };

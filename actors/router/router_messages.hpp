@@ -128,8 +128,9 @@ struct set_servers {
 
 /// An rpc_connection to `server`, just started by that server's supervisor, offers itself to the router
 /// (ferryd's wiring: connections are restarted by their supervisors, so the router learns each new
-/// handle this way rather than from set_servers). The router monitors it and forgets it when it ends;
-/// a connection to a server not in the set is ignored. No reply.
+/// handle this way rather than from set_servers). It counts as down until its connection_state_changed
+/// says up (that event may arrive first: it enrolls the connection too). The router monitors it and
+/// forgets it when it ends; a connection to a server not in the set is ignored. No reply.
 struct enroll_connection {
   router::server_id server;
   caf::actor connection;
@@ -142,11 +143,13 @@ struct router_stats {
   std::uint64_t timeouts = 0;       ///< answered TIMEDOUT
   std::uint64_t dropped_replies = 0;///< store outcomes arriving after their request was answered
   std::uint64_t armed_deadlines = 0;///< entries in the deadline set (equals open_requests when idle)
+  std::uint64_t servers = 0;          ///< in the current set
+  std::uint64_t servers_connected = 0;///< of them, those with at least one connection up
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, router_stats& x) {
   return f(caf::meta::type_name("ferry.router_stats"), x.open_requests, x.requests, x.timeouts,
-           x.dropped_replies, x.armed_deadlines);
+           x.dropped_replies, x.armed_deadlines, x.servers, x.servers_connected);
 }
 using router_stats_atom = caf::atom_constant<caf::atom("rtr_stats")>;
 

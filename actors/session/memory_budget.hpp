@@ -56,11 +56,17 @@ class memory_budget : public std::enable_shared_from_this<memory_budget> {
   void calls_done(std::uint64_t n) noexcept { calls_.fetch_sub(n, std::memory_order_relaxed); }
   std::uint64_t calls_in_flight() const noexcept { return calls_.load(std::memory_order_relaxed); }
 
+  /// SIGTERM drain: calls arriving from now on are answered SHUTTING_DOWN by the sessions' io, so the
+  /// calls already taken are the last ones ferryd owes an answer.
+  void start_draining() noexcept { draining_.store(true, std::memory_order_relaxed); }
+  bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
+
  private:
   std::atomic<std::uint64_t> limit_;
   std::atomic<std::uint64_t> used_{0};
   std::atomic<std::uint64_t> sessions_{0};
   std::atomic<std::uint64_t> calls_{0};
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace ferry::session

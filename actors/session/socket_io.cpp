@@ -70,8 +70,14 @@ class io_core : public std::enable_shared_from_this<io_core<Protocol>> {
  private:
   void take_record(xdr::bytes_view record) {
     if (silenced_) return;
+    if (options_.budget->draining())
+      return refuse(record, proto::status::shutting_down, "ferryd is shutting down; retry when it is back");
     auto copy = options_.budget->copy_accounted(record);
-    if (!copy) return refuse_over_budget(record);
+    if (!copy) {
+      return refuse(record, proto::status::overloaded,
+                    "ferryd memory budget exhausted (" + std::to_string(options_.budget->used()) + " of " +
+                        std::to_string(options_.budget->limit()) + " bytes held by requests); retry later");
+    }
     take(record.size());
     pending_.push_back(std::move(copy));
     if (flush_posted_) return;
@@ -83,16 +89,15 @@ class io_core : public std::enable_shared_from_this<io_core<Protocol>> {
     });
   }
 
-  // The daemon's memory budget is spent: a call is answered OVERLOADED here (it still counts as one
-  // call in flight until the answer is written, so a client ignoring answers is paused, not queued for).
-  void refuse_over_budget(xdr::bytes_view record) {
+  // The daemon's memory budget is spent, or ferryd is draining: the call is answered here with `code`
+  // (it still counts as one call in flight until the answer is written, so a client ignoring answers is
+  // paused, not queued for).
+  void refuse(xdr::bytes_view record, proto::status code, const std::string& detail) {
     auto call = xdr::rpc::decode_call(record);
     if (!call) return stream_->close();  // not even a call: the actor would close the session too
-    ++overload_replies_;
+    ++refused_;
     take(0);
-    auto detail = "ferryd memory budget exhausted (" + std::to_string(options_.budget->used()) + " of " +
-                  std::to_string(options_.budget->limit()) + " bytes held by requests); retry later";
-    send(status_only_reply(call->header.xid, call->header.proc, proto::status::overloaded, detail), 0);
+    send(status_only_reply(call->header.xid, call->header.proc, code, detail), 0);
   }
 
   void take(std::uint64_t request_bytes) {
@@ -127,7 +132,7 @@ class io_core : public std::enable_shared_from_this<io_core<Protocol>> {
   session::flow_gate gate_;
   std::shared_ptr<stream_type> stream_;
   std::vector<shared_bytes> pending_;
-  std::uint64_t overload_replies_ = 0;
+  std::uint64_t refused_ = 0;
   bool flush_posted_ = false;
   bool silenced_ = false;
 };

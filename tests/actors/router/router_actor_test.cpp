@@ -542,6 +542,66 @@ TEST_CASE_METHOD(fixture, "a reload replaces the server set and writes follow th
   CHECK(none.code == status::unavailable);
 }
 
+TEST_CASE_METHOD(fixture, "connections enroll themselves, survive a reload, and are forgotten when they end",
+                 "[router]") {
+  // The daemon's wiring: the router knows the server ids; connections offer themselves as they start.
+  ids = {"10.0.2.1:7340"};
+  router_config rc;
+  rc.quorum = {1, 1};
+  rc.servers = {{ids[0], {}}};
+  router = spawn_router(sys, std::move(rc));
+  sched.run();
+  CHECK(ask<write_reply>(put("k", "v")).code == status::unavailable);  // nobody to call yet
+
+  auto conn = sys.spawn(fake_store, ids[0], world);
+  stores[ids[0]].push_back(conn);
+  auto stray = sys.spawn(fake_store, std::string("10.9.9.9:1"), world);
+  stores["stray"].push_back(stray);
+  self->send(router, enroll_connection{ids[0], conn});
+  self->send(router, enroll_connection{"10.9.9.9:1", stray});  // not a configured server: ignored
+  sched.run();
+  CHECK(stats().servers_connected == 0);  // enrolled, not yet connected
+  CHECK(ask<write_reply>(put("k", "v")).code == status::unavailable);
+  CHECK(world->servers_called(ps::proc::put).empty());
+  self->send(router, connection_state_changed{conn.address(), ids[0], true, {}});
+  sched.run();
+  CHECK(stats().servers_connected == 1);
+  CHECK(ask<write_reply>(put("k", "v")).code == status::ok);
+  CHECK(world->servers_called(ps::proc::put) == ids);
+
+  // A reload naming the same server without connections keeps the enrolled one.
+  self->send(router, set_servers{{{ids[0], {}}}});
+  sched.run();
+  CHECK(ask<write_reply>(put("k", "v2")).code == status::ok);
+
+  // The connection ends (its supervisor restarts it as a new actor): the router drops the dead handle.
+  caf::anon_send_exit(conn, caf::exit_reason::kill);
+  sched.run();
+  auto res = ask<write_reply>(put("k", "v3"));
+  CHECK(res.code == status::unavailable);
+  CHECK(res.detail.find(ids[0]) != std::string::npos);
+  CHECK(stats().servers_connected == 0);
+}
+
+TEST_CASE_METHOD(fixture, "a connection's first up event enrolls it even when it overtakes the enrollment",
+                 "[router]") {
+  ids = {"10.0.3.1:7340"};
+  router_config rc;
+  rc.quorum = {1, 1};
+  rc.servers = {{ids[0], {}}};
+  router = spawn_router(sys, std::move(rc));
+  auto conn = sys.spawn(fake_store, ids[0], world);
+  stores[ids[0]].push_back(conn);
+  self->send(router, connection_state_changed{conn.address(), ids[0], true, {}});
+  self->send(router, enroll_connection{ids[0], conn});  // arrives second: changes nothing
+  sched.run();
+  auto s = stats();
+  CHECK(s.servers == 1);
+  CHECK(s.servers_connected == 1);
+  CHECK(ask<write_reply>(put("k", "v")).code == status::ok);
+  CHECK(world->servers_called(ps::proc::put).size() == 1);  // one slot, not two
+}
+
 TEST_CASE_METHOD(fixture, "calls rotate over a server's connections and skip one reported disconnected",
                  "[router]") {
   start(1, 1, 1, 2);

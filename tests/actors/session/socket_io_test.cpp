@@ -150,3 +150,15 @@ TEST_CASE("a record over the size limit closes the connection, not the process",
   CHECK(h.closed);
   CHECK(h.records.empty());
 }
+
+TEST_CASE("while ferryd drains, new calls are answered SHUTTING_DOWN by the io", "[socket_io]") {
+  harness h({8, 1 << 20}, 1 << 20);
+  h.budget->start_draining();
+  h.client_sends(put_call(9));
+  h.pump();
+  CHECK(h.records.empty());
+  auto d = h.client_reads();
+  CHECK(d.reply.xid == 9);
+  CHECK(results_of<proto::reply>(d).code == proto::status::shutting_down);
+  CHECK(h.budget->calls_in_flight() == 0);
+}
