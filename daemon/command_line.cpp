@@ -35,7 +35,10 @@ struct flag_values {
     if (asio_threads) s.runtime.asio_threads = *asio_threads;
     if (log_level) s.log.level = *log_level;
     if (log_file) s.log.file = *log_file;
-    if (quiet) s.log.to_stderr = false;
+    if (quiet) {
+      s.log.to_stderr = false;
+      if (s.log.file.empty()) s.log.level = "off";  // nowhere to write: say so, as the config check asks
+    }
   }
 };
 
@@ -70,7 +73,7 @@ std::variant<command_line, int> parse_command_line(int argc, char** argv) {
   auto* o_at = app.add_option("--asio-threads", asio_threads, "socket I/O threads [runtime.asio_threads]");
   auto* o_level = app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off [log.level]");
   auto* o_file = app.add_option("--log-file", log_file, "event log file [log.file]");
-  app.add_flag("--quiet", flags->quiet, "no event log on stderr [log.stderr = false]");
+  app.add_flag("--quiet", flags->quiet, "no event log on stderr [log.stderr = false]; without --log-file: no event log");
   app.add_option("--drain-grace-ms", drain_ms, "SIGTERM: time in-flight calls get to finish (default 10000)");
   app.add_option("--writer-id", cl.writer_id, "HLC writer id, unique per ferryd of a cluster (default: random)");
   try {

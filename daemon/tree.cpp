@@ -109,6 +109,7 @@ child_spec listener_child(const std::string& id, const config::ferryd_settings& 
   lc.limits = s.limits.accept;
   lc.budget = rt.budget();
   lc.io = &rt.first_io();
+  lc.session_io = [&rt]() -> boost::asio::io_context& { return rt.next_io(); };
   child_spec c;
   c.id = id;
   c.start = [lc](caf::local_actor* parent, const caf::message& args) -> caf::expected<caf::actor> {

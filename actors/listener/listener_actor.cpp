@@ -90,8 +90,11 @@ accepted_connection wrap(tcp::socket s) {
 template <class Protocol>
 class acceptor_core : public std::enable_shared_from_this<acceptor_core<Protocol>> {
  public:
-  acceptor_core(typename Protocol::acceptor acceptor, caf::actor owner)
-      : acceptor_(std::move(acceptor)), retry_(acceptor_.get_executor()), owner_(std::move(owner)) {}
+  acceptor_core(typename Protocol::acceptor acceptor, caf::actor owner, std::function<asio::io_context&()> session_io)
+      : acceptor_(std::move(acceptor)),
+        retry_(acceptor_.get_executor()),
+        owner_(std::move(owner)),
+        session_io_(std::move(session_io)) {}
 
   auto executor() { return acceptor_.get_executor(); }
 
@@ -108,8 +111,8 @@ class acceptor_core : public std::enable_shared_from_this<acceptor_core<Protocol
  private:
   void accept_next() {
     if (closed_) return;
-    acceptor_.async_accept([self = this->shared_from_this()](const boost::system::error_code& ec,
-                                                             typename Protocol::socket socket) {
+    auto handler = [self = this->shared_from_this()](const boost::system::error_code& ec,
+                                                     typename Protocol::socket socket) {
       if (self->closed_) return;
       if (ec) {
         if (ec == asio::error::operation_aborted) return;
@@ -122,12 +125,18 @@ class acceptor_core : public std::enable_shared_from_this<acceptor_core<Protocol
       }
       caf::anon_send(self->owner_, connection_accepted{wrap(std::move(socket))});
       self->accept_next();
-    });
+    };
+    // The accepted socket belongs to the io context its session will run on.
+    if (session_io_)
+      acceptor_.async_accept(session_io_(), std::move(handler));
+    else
+      acceptor_.async_accept(std::move(handler));
   }
 
   typename Protocol::acceptor acceptor_;
   asio::steady_timer retry_;
   caf::actor owner_;
+  std::function<asio::io_context&()> session_io_;
   bool closed_ = false;
 };
 
@@ -228,8 +237,9 @@ struct listener_state {
 using listener_actor = caf::stateful_actor<listener_state>*;
 
 template <class Protocol>
-std::function<void()> start_core(typename Protocol::acceptor acceptor, caf::actor owner) {
-  auto core = std::make_shared<acceptor_core<Protocol>>(std::move(acceptor), std::move(owner));
+std::function<void()> start_core(typename Protocol::acceptor acceptor, caf::actor owner,
+                                 std::function<asio::io_context&()> session_io) {
+  auto core = std::make_shared<acceptor_core<Protocol>>(std::move(acceptor), std::move(owner), std::move(session_io));
   auto executor = core->executor();
   asio::post(executor, [core] { core->start(); });
   return [core, executor]() mutable { asio::post(executor, [core] { core->close(); }); };
@@ -290,8 +300,8 @@ caf::behavior listener_behavior(listener_actor self, listener_config cfg, std::s
   st.stats.address = prep->address;
   st.cleanup = std::move(prep->cleanup);
   auto me = caf::actor_cast<caf::actor>(self);
-  if (prep->unix_acceptor) st.close_acceptor = start_core<unix_proto>(std::move(*prep->unix_acceptor), me);
-  if (prep->tcp_acceptor) st.close_acceptor = start_core<tcp>(std::move(*prep->tcp_acceptor), me);
+  if (prep->unix_acceptor) st.close_acceptor = start_core<unix_proto>(std::move(*prep->unix_acceptor), me, st.cfg.session_io);
+  if (prep->tcp_acceptor) st.close_acceptor = start_core<tcp>(std::move(*prep->tcp_acceptor), me, st.cfg.session_io);
   return {
       [self](connection_accepted& msg) { admit(self, msg.conn); },
       [self](accept_failed& msg) {

@@ -33,7 +33,9 @@ struct listener_config {
   listener::accept_limits limits;
   caf::actor session_sup;                    ///< a simple_one_for_one supervisor of sessions
   std::shared_ptr<session::memory_budget> budget;  ///< counts open sessions
-  boost::asio::io_context* io = nullptr;     ///< where the acceptor runs (and the accepted sockets)
+  boost::asio::io_context* io = nullptr;     ///< where the acceptor runs
+  /// The io context for each accepted socket (its session's io thread); null: `io`.
+  std::function<boost::asio::io_context&()> session_io;
   /// Called (on the actor's thread) with one line per notable event: refusals, accept errors.
   std::function<void(const std::string&)> on_event;
 };
