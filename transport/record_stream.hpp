@@ -82,12 +82,15 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
       : socket_(std::move(socket)),
         limits_(limits),
         on_record_(std::move(on_record)),
-        on_close_(std::move(on_close)) {}
+        on_close_(std::move(on_close)) {
+    boost::system::error_code ignored;
+    socket_.non_blocking(true, ignored);  // read_ready's read_some must say would_block, never wait
+  }
 
   // Hands every complete buffered record to on_record, then reads for the next one.
   void deliver_buffered() {
     while (!closed_ && !paused_) {
-      auto scan = xdr::scan_record(xdr::bytes_view{buf_.data() + start_, filled_ - start_}, limits_);
+      auto scan = xdr::scan_record(xdr::bytes_view{buf_.get() + start_, filled_ - start_}, limits_);
       if (!scan) {
         shut(close_reason{close_reason::kind::protocol_error, {}, scan.error()});
         return;
@@ -97,8 +100,9 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
         read_more();
         return;
       }
-      auto payload = xdr::record_payload(xdr::mutable_bytes{buf_.data() + start_, scan->bytes}, *scan);
+      auto payload = xdr::record_payload(xdr::mutable_bytes{buf_.get() + start_, scan->bytes}, *scan);
       start_ += scan->bytes;
+      last_record_ = scan->bytes;
       auto self = this->shared_from_this();  // on_record may drop the last other reference
       on_record_(payload);
     }
@@ -109,32 +113,50 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
     if (start_ == filled_) {
       start_ = filled_ = 0;
     } else if (start_ != 0) {
-      std::memmove(buf_.data(), buf_.data() + start_, filled_ - start_);
+      std::memmove(buf_.get(), buf_.get() + start_, filled_ - start_);
       filled_ -= start_;
       start_ = 0;
     }
     auto want = std::max(needed, filled_ + read_chunk);
-    if (buf_.size() < want) buf_.resize(want);
+    if (capacity_ >= want) return;
+    std::unique_ptr<xdr::byte[]> bigger(new xdr::byte[want]);  // not zero-filled: the socket writes it
+    if (filled_ != 0) std::memcpy(bigger.get(), buf_.get(), filled_);
+    buf_ = std::move(bigger);
+    capacity_ = want;
   }
 
+  // Waits for the socket to be readable, then reads what it has. Waiting needs no buffer, so a stream
+  // with nothing pending holds none: an idle connection costs no read buffer (thousands of idle client
+  // sessions). The buffer is given back whenever everything read has been delivered, except a grown
+  // one while records are large (a bulk transfer: its next record would need the same size again).
   void read_more() {
     if (closed_ || paused_ || reading_) return;
-    if (buf_.size() - filled_ < read_chunk / 4) make_room(filled_ - start_);
+    if (start_ == filled_ && (capacity_ <= read_chunk || last_record_ < read_chunk)) {
+      buf_.reset();
+      capacity_ = 0;
+      start_ = filled_ = 0;
+    }
     reading_ = true;
     auto self = this->shared_from_this();
-    socket_.async_read_some(boost::asio::buffer(buf_.data() + filled_, buf_.size() - filled_),
-                            [self](const boost::system::error_code& ec, std::size_t n) {
-                              self->reading_ = false;
-                              if (self->closed_) return;
-                              if (ec) {
-                                auto k = ec == boost::asio::error::eof ? close_reason::kind::peer_closed
-                                                                       : close_reason::kind::io_error;
-                                self->shut(close_reason{k, ec, std::nullopt});
-                                return;
-                              }
-                              self->filled_ += n;
-                              self->deliver_buffered();
-                            });
+    socket_.async_wait(socket_type::wait_read, [self](const boost::system::error_code& ec) {
+      self->reading_ = false;
+      if (self->closed_) return;
+      if (ec) return self->shut(close_reason{close_reason::kind::io_error, ec, std::nullopt});
+      self->read_ready();
+    });
+  }
+
+  void read_ready() {
+    if (capacity_ - filled_ < read_chunk / 4) make_room(filled_ - start_);
+    boost::system::error_code ec;
+    const auto n = socket_.read_some(boost::asio::buffer(buf_.get() + filled_, capacity_ - filled_), ec);
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) return read_more();
+    if (ec) {
+      auto k = ec == boost::asio::error::eof ? close_reason::kind::peer_closed : close_reason::kind::io_error;
+      return shut(close_reason{k, ec, std::nullopt});
+    }
+    filled_ += n;
+    deliver_buffered();
   }
 
   void write_queued() {
@@ -185,7 +207,9 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
   xdr::record_limits limits_;
   record_handler on_record_;
   close_handler on_close_;
-  std::vector<xdr::byte> buf_;
+  std::unique_ptr<xdr::byte[]> buf_;  // null while nothing is pending (see read_more)
+  std::size_t capacity_ = 0;
+  std::size_t last_record_ = 0;  // stream bytes of the last record delivered
   std::size_t start_ = 0;   // first byte not yet delivered
   std::size_t filled_ = 0;  // bytes read into buf_
   std::deque<outgoing_record> queue_;

@@ -165,7 +165,8 @@ TEST_CASE_METHOD(pair_fixture, "a 1 MiB payload is gathered from the caller's bu
   REQUIRE(views.size() == 2);
   CHECK(views[1].data() == payload->data());  // the payload segment is the caller's memory
   a->send(std::move(r));
-  run_until([&] { return b_got.records.size() == 1; });
+  // Delivered to b, and a's write completion has run (the two handlers may run in either order).
+  run_until([&] { return b_got.records.size() == 1 && a->queued_bytes() == 0; });
   const auto& got = b_got.records[0];
   REQUIRE(got.size() == 4 + payload->size());
   CHECK(std::memcmp(got.data() + 4, payload->data(), payload->size()) == 0);
