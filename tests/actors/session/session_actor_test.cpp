@@ -129,11 +129,14 @@ struct fixture {
 
   bool alive(const caf::actor& a) {
     bool down = false;
-    auto watcher = sys.spawn([&down, a](caf::event_based_actor* self) -> caf::behavior {
-      self->monitor(a);
-      self->set_down_handler([&down](caf::down_msg&) { down = true; });
-      return {[](int) {}};
-    });
+    // Spawned with arguments: CAF 0.17 binds a null tuple for an argument-less function (UBSan).
+    auto watcher = sys.spawn(
+        [](caf::event_based_actor* self, caf::actor watched, bool* flag) -> caf::behavior {
+          self->monitor(watched);
+          self->set_down_handler([flag](caf::down_msg&) { *flag = true; });
+          return {[](int) {}};
+        },
+        a, &down);
     sched.run();
     caf::anon_send_exit(watcher, caf::exit_reason::kill);
     sched.run();
