@@ -1,11 +1,13 @@
-// router: state first (server set, HLC, health, pending table with one deadline timer), behaviour second.
-// Every request gets an id in the pending table and an entry in the deadline set; both go on its answer.
+// router: state first (server set, HLC, health, pending table with one deadline timer, open uploads with
+// one idle timer), behaviour second. Every request gets an id in the pending table and an entry in the
+// deadline set; both go on its answer.
 #include "actors/router/router_actor.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -22,6 +24,7 @@
 #include "actors/router/hlc.hpp"
 #include "actors/router/list_merge.hpp"
 #include "actors/router/placement.hpp"
+#include "actors/router/uploads.hpp"
 #include "actors/rpc_connection/call_args.hpp"
 #include "xdr/codec.hpp"
 #include "xdr/protocol/store.hpp"
@@ -37,6 +40,8 @@ using proto::status;
 
 /// Self-sent when the earliest request deadline is due.
 using deadline_tick_atom = caf::atom_constant<caf::atom("rtr_tick")>;
+/// Self-sent when the earliest upload idle deadline is due.
+using upload_tick_atom = caf::atom_constant<caf::atom("rtr_idle")>;
 
 std::string clip(std::string s) {
   if (s.size() > proto::max_detail) s.resize(proto::max_detail);
@@ -113,7 +118,9 @@ struct write_op {
   std::vector<std::string> failures;
 };
 struct read_op {
-  std::variant<caf::typed_response_promise<get_reply>, caf::typed_response_promise<stat_reply>> rp;
+  std::variant<caf::typed_response_promise<get_reply>, caf::typed_response_promise<stat_reply>,
+               caf::typed_response_promise<read_reply>>
+      rp;
   store_request call;
   std::vector<server_id> order;  // replicas in the order to try
   std::size_t next = 0;          // next index in order
@@ -130,10 +137,39 @@ struct list_op {
   std::vector<std::string> failures;
 };
 
+/// Shared by one WRITE_OPEN's replica callbacks, which outlive its pending entry: where late openers go.
+struct open_round {
+  std::uint64_t upload = 0;  // the upload made on success; 0: none, late openers are aborted
+};
+struct open_op {
+  caf::typed_response_promise<write_open_reply> rp;
+  std::shared_ptr<open_round> round;
+  std::string key;
+  proto::version ver;
+  std::size_t replicas = 0;
+  std::size_t write_quorum = 0;
+  std::vector<router::upload_replica> opened;
+  std::uint32_t chunk_size = 0;  // the smallest any opened replica asked for
+  std::vector<std::string> failures;
+};
+struct chunk_op {
+  caf::typed_response_promise<status_reply> rp;
+  std::uint64_t upload = 0;
+  std::size_t sent = 0;  // replicas the chunk went to
+  std::size_t acks = 0;  // from replicas still in the upload
+  std::vector<std::string> failures;
+};
+
+using pending_op = std::variant<write_op, read_op, list_op, open_op, chunk_op>;
 struct pending_request {
   time_point deadline;
-  std::variant<write_op, read_op, list_op> op;
+  pending_op op;
 };
+
+std::uint64_t random_salt() {
+  std::random_device rd;
+  return (std::uint64_t{rd()} << 32) ^ std::uint64_t{rd()};
+}
 
 struct router_state {
   router_config cfg;
@@ -145,6 +181,9 @@ struct router_state {
   std::set<std::pair<time_point, std::uint64_t>> deadlines;
   std::optional<time_point> armed;  // due time of the earliest tick in flight
   std::uint64_t next_id = 1;
+  router::upload_table uploads{1, duration{1}, 0};  // replaced from cfg when the behaviour starts
+  std::optional<time_point> uploads_armed;          // due time of the upload idle tick in flight
+  std::size_t opening = 0;                          // WRITE_OPENs in flight: they count against max_uploads
   router_stats stats;
   static inline const char* name = "router";
 };
@@ -222,7 +261,7 @@ void arm(router_actor self) {
   self->delayed_send(self, delay, deadline_tick_atom::value);
 }
 
-std::uint64_t open(router_actor self, time_point deadline, std::variant<write_op, read_op, list_op> op) {
+std::uint64_t open(router_actor self, time_point deadline, pending_op op) {
   auto& st = self->state;
   const auto id = st.next_id++;
   st.pending.emplace(id, pending_request{deadline, std::move(op)});
@@ -235,6 +274,7 @@ void close(router_actor self, std::uint64_t id) {
   auto& st = self->state;
   auto it = st.pending.find(id);
   if (it == st.pending.end()) return;
+  if (std::holds_alternative<open_op>(it->second.op)) --st.opening;
   st.deadlines.erase({it->second.deadline, id});
   st.pending.erase(it);
 }
@@ -260,10 +300,15 @@ void fail_pending(pending_request& p, status code, const std::string& why) {
       p.op);
 }
 
+/// Releases what a request holds beyond its promise when it ends unanswered by its own logic (deadline,
+/// shutdown): a WRITE_OPEN's opened replicas are aborted, and so are its late openers.
+void abandon(router_actor self, pending_request& p);
+
 void time_out(router_actor self, std::uint64_t id) {
   auto it = self->state.pending.find(id);
   if (it == self->state.pending.end()) return;
   ++self->state.stats.timeouts;
+  abandon(self, it->second);
   fail_pending(it->second, status::timedout, "deadline passed; ");
   close(self, id);
 }
@@ -286,13 +331,17 @@ void attempt(router_actor self, const server_id& s, store_request call, duration
 
 /// Checks shared by every routed request; answers and returns false when the request cannot start.
 template <class Reply>
+bool in_time(router_actor self, caf::typed_response_promise<Reply>& rp, time_point deadline) {
+  if (deadline > self->clock().now()) return true;
+  ++self->state.stats.timeouts;
+  deliver_failure(rp, status::timedout, "deadline passed before the request was routed");
+  return false;
+}
+
+template <class Reply>
 bool admissible(router_actor self, caf::typed_response_promise<Reply>& rp, time_point deadline) {
   auto& st = self->state;
-  if (deadline <= self->clock().now()) {
-    ++st.stats.timeouts;
-    deliver_failure(rp, status::timedout, "deadline passed before the request was routed");
-    return false;
-  }
+  if (!in_time(self, rp, deadline)) return false;
   if (st.ids.empty()) {
     deliver_failure(rp, status::unavailable, "no data servers configured");
     return false;
@@ -354,30 +403,51 @@ void on_write_outcome(router_actor self, std::uint64_t id, const server_id& s, a
   close(self, id);
 }
 
+/// The key's replicas for a write, or empty (answered UNAVAILABLE) when they cannot make a write quorum.
+template <class Reply>
+std::optional<std::vector<server_id>> write_replicas(router_actor self, caf::typed_response_promise<Reply>& rp,
+                                                     xdr::bytes_view key) {
+  auto& st = self->state;
+  auto reps = router::replicas(key, st.ids, st.cfg.quorum.replicas);
+  const auto w = st.cfg.quorum.write_quorum;
+  if (reps.size() >= w) return reps;
+  deliver_failure(rp, status::unavailable,
+                  "only " + std::to_string(reps.size()) + " data servers for a write quorum of " + std::to_string(w));
+  return std::nullopt;
+}
+
+using replica_calls = std::vector<std::pair<server_id, store_request>>;
+
+/// Sends each replica its call in parallel, every one with the whole time left, and tallies the
+/// write_res answers of version `ver` (at least W calls).
+void launch_write(router_actor self, caf::typed_response_promise<write_reply>& rp, time_point deadline,
+                  proto::version ver, const replica_calls& calls) {
+  const auto w = self->state.cfg.quorum.write_quorum;
+  const auto id = open(self, deadline, write_op{rp, router::write_quorum({calls.size(), w}, ver), calls.size(), w, {}});
+  const auto budget = deadline - self->clock().now();
+  for (const auto& c : calls) {
+    const auto s = c.first;
+    attempt(self, s, c.second, budget,
+            [self, id, s](attempt_result res, duration took) { on_write_outcome(self, id, s, res, took); });
+  }
+}
+
 template <class MakeCall>
 void start_write(router_actor self, caf::typed_response_promise<write_reply>& rp, xdr::bytes_view key,
                  time_point deadline, MakeCall make_call) {
   auto& st = self->state;
   if (!admissible(self, rp, deadline)) return;
-  auto reps = router::replicas(key, st.ids, st.cfg.quorum.replicas);
-  const auto w = st.cfg.quorum.write_quorum;
-  if (reps.size() < w) {
-    deliver_failure(rp, status::unavailable,
-                    "only " + std::to_string(reps.size()) + " data servers for a write quorum of " + std::to_string(w));
-    return;
-  }
+  auto reps = write_replicas(self, rp, key);
+  if (!reps) return;
   const auto ver = st.hlc.tick(wall_ms(self));
   store_request call = make_call(ver);
   if (!call.args) {
     deliver_failure(rp, status::bad_request, "arguments exceed their XDR bounds");
     return;
   }
-  const auto id = open(self, deadline,
-                       write_op{rp, router::write_quorum({reps.size(), w}, ver), reps.size(), w, {}});
-  const auto budget = deadline - self->clock().now();
-  for (const auto& s : reps)
-    attempt(self, s, call, budget,
-            [self, id, s](attempt_result res, duration took) { on_write_outcome(self, id, s, res, took); });
+  replica_calls calls;
+  for (const auto& s : *reps) calls.emplace_back(s, call);
+  launch_write(self, rp, deadline, ver, calls);
 }
 
 // ---- reads (GET, STAT) ----
@@ -388,13 +458,21 @@ get_reply make_read_reply(const proto::get_res& r, const shared_bytes& owner) {
 stat_reply make_read_reply(const proto::stat_res& r, const shared_bytes&) {
   return {r.code, r.info, r.tombstone, std::string{r.detail}};
 }
+read_reply make_read_reply(const proto::read_res& r, const shared_bytes& owner) {
+  return {r.code, r.data, std::string{r.detail}, owner};
+}
 proto::version reported_version(const proto::get_res& r) { return r.code == status::ok ? r.found.info.ver : r.tombstone; }
 proto::version reported_version(const proto::stat_res& r) { return r.code == status::ok ? r.info.ver : r.tombstone; }
+proto::version reported_version(const proto::read_res& r) { return r.code == status::ok ? r.data.info.ver : proto::version{}; }
 
 /// Statuses a replica answers the same way as any other would: the read is decided by them.
 bool is_answer(status code) {
   return code == status::ok || code == status::not_found || code == status::bad_key || code == status::too_big ||
          code == status::bad_request;
+}
+template <class Res>
+bool is_answer(const Res& r) {
+  return is_answer(r.code) || (std::is_same_v<Res, proto::read_res> && r.code == status::bad_range);
 }
 
 void next_read(router_actor self, std::uint64_t id);
@@ -407,7 +485,7 @@ void on_read_outcome(router_actor self, std::uint64_t id, const server_id& s, at
     auto r = xdr::decode<Res>(reply->results());
     if (!r) {
       failure = attempt_failure{status::io_error, "undecodable reply"};
-    } else if (is_answer(r->code)) {
+    } else if (is_answer(*r)) {
       record_health(self, s, true, took);
       if (auto v = reported_version(*r); v.hlc != 0) st.hlc.observe(v.hlc, wall_ms(self));
       auto* op = find_op<read_op>(self, id);
@@ -444,12 +522,12 @@ void next_read(router_actor self, std::uint64_t id) {
     auto budget = router::attempt_budget(self->state.cfg.deadlines, deadline, now, op->order.size() - op->next);
     if (budget) {
       const auto s = op->order[op->next++];
-      const bool stat = op->rp.index() == 1;
-      auto done = [self, id, s, stat](attempt_result res, duration took) {
-        if (stat)
-          on_read_outcome<proto::stat_res>(self, id, s, res, took);
-        else
-          on_read_outcome<proto::get_res>(self, id, s, res, took);
+      auto done = [self, id, s, kind = op->rp.index()](attempt_result res, duration took) {
+        switch (kind) {
+          case 0: on_read_outcome<proto::get_res>(self, id, s, res, took); break;
+          case 1: on_read_outcome<proto::stat_res>(self, id, s, res, took); break;
+          default: on_read_outcome<proto::read_res>(self, id, s, res, took); break;
+        }
       };
       attempt(self, s, op->call, *budget, std::move(done));  // may answer and erase op: nothing after it
       return;
@@ -475,16 +553,16 @@ std::vector<server_id> read_order(router_actor self, xdr::bytes_view key) {
   return order;
 }
 
-template <class Reply, class Request>
-void start_read(router_actor self, caf::typed_response_promise<Reply>& rp, Request& r, ps::proc proc) {
-  if (!admissible(self, rp, r.deadline)) return;
-  store_request call = make_store_request(proc, ps::key_args{r.args.key}, {r.owner});
+template <class Reply>
+void start_read(router_actor self, caf::typed_response_promise<Reply>& rp, xdr::bytes_view key, time_point deadline,
+                store_request call) {
+  if (!admissible(self, rp, deadline)) return;
   if (!call.args) {
     deliver_failure(rp, status::bad_request, "arguments exceed their XDR bounds");
     return;
   }
-  read_op op{rp, std::move(call), read_order(self, r.args.key), 0, {}};
-  const auto id = open(self, r.deadline, std::move(op));
+  read_op op{rp, std::move(call), read_order(self, key), 0, {}};
+  const auto id = open(self, deadline, std::move(op));
   next_read(self, id);
 }
 
@@ -566,19 +644,267 @@ void start_list(router_actor self, caf::typed_response_promise<list_reply>& rp, 
             [self, id, s](attempt_result res, duration took) { on_list_outcome(self, id, s, res, took); });
 }
 
-/// A handler answering a chunked-transfer request UNAVAILABLE: the router does not route them yet.
-template <class Request, class Reply>
-auto not_routed_yet(router_actor self) {
-  return [self](Request&) {
-    ++self->state.stats.requests;
-    return failed<Reply>(status::unavailable, "chunked transfers are not routed by ferryd yet (router: not implemented)");
-  };
+// ---- chunked transfers (WRITE_OPEN / CHUNK / COMMIT / ABORT; READ is a read above) ----
+
+/// TIMEDOUT (counted) when a request fails at or past its deadline, UNAVAILABLE before it.
+status failure_status(router_actor self, time_point deadline) {
+  if (self->clock().now() < deadline) return status::unavailable;
+  ++self->state.stats.timeouts;
+  return status::timedout;
+}
+
+/// Best effort, answered by nobody: one replica drops its store upload (if the call is lost, the store's
+/// own idle timeout frees it).
+void abort_store_upload(router_actor self, const router::upload_replica& r) {
+  auto call = make_store_request(ps::proc::write_abort, ps::write_abort_args{r.store_upload});
+  attempt(self, r.server, std::move(call), self->state.cfg.deadlines.small_op, [](attempt_result, duration) {});
+}
+
+void arm_uploads(router_actor self) {
+  auto& st = self->state;
+  const auto first = st.uploads.next_expiry();
+  if (!first || (st.uploads_armed && *st.uploads_armed <= *first)) return;
+  st.uploads_armed = *first;
+  self->delayed_send(self, std::max(duration::zero(), *first - self->clock().now()), upload_tick_atom::value);
+}
+
+/// Fewer than W replicas remain: the upload can never commit. Its replicas are aborted; the entry stays
+/// (failed) so that CHUNK and COMMIT answer UNAVAILABLE until it is committed, aborted or expires.
+void fail_upload(router_actor self, router::upload& u, std::string why) {
+  u.failed = true;
+  u.failure = std::move(why);
+  for (const auto& r : u.replicas) abort_store_upload(self, r);
+  u.replicas.clear();
+}
+
+/// A replica that failed a chunk leaves the upload (its store upload aborted).
+void drop_replica(router_actor self, std::uint64_t upload_id, const router::upload_replica& r, const std::string& what) {
+  auto* u = self->state.uploads.find(upload_id);
+  if (!u || u->failed) return;
+  auto it = std::find(u->replicas.begin(), u->replicas.end(), r);
+  if (it == u->replicas.end()) return;
+  u->replicas.erase(it);
+  abort_store_upload(self, r);
+  const auto w = self->state.cfg.quorum.write_quorum;
+  if (u->replicas.size() < w)
+    fail_upload(self, *u,
+                std::to_string(u->replicas.size()) + " replicas left for a write quorum of " + std::to_string(w) +
+                    " after " + what);
+}
+
+/// A replica whose WRITE_OPEN succeeded after the open was decided joins the upload while it still
+/// exists and has sent no chunk (otherwise it missed data and could never commit): else it is aborted.
+void adopt_late_opener(router_actor self, const open_round& round, const router::upload_replica& r) {
+  auto* u = round.upload != 0 ? self->state.uploads.find(round.upload) : nullptr;
+  if (u && !u->failed && !u->chunks_sent)
+    u->replicas.push_back(r);
+  else
+    abort_store_upload(self, r);
+}
+
+void abandon(router_actor self, pending_request& p) {
+  if (auto* op = std::get_if<open_op>(&p.op)) {
+    op->round->upload = 0;  // late openers are aborted
+    for (const auto& r : op->opened) abort_store_upload(self, r);
+    op->opened.clear();
+  }
+}
+
+void on_open_outcome(router_actor self, std::uint64_t id, const server_id& s, const std::shared_ptr<open_round>& round,
+                     attempt_result& res, duration took) {
+  auto& st = self->state;
+  std::optional<attempt_failure> failure;
+  proto::upload up;
+  if (auto* reply = std::get_if<rpc_reply>(&res)) {
+    auto o = xdr::decode<proto::write_open_res>(reply->results());
+    if (!o)
+      failure = attempt_failure{status::io_error, "undecodable reply"};
+    else if (o->code != status::ok)
+      failure = describe(o->code, o->detail);
+    else
+      up = o->up;
+  } else {
+    failure = describe(std::get<caf::error>(res));
+  }
+  record_health(self, s, !failure, took);
+  const router::upload_replica opened{s, up.upload_id};
+  auto* op = find_op<open_op>(self, id);
+  if (!op) {
+    ++st.stats.dropped_replies;
+    if (!failure) adopt_late_opener(self, *round, opened);
+    return;
+  }
+  if (failure) {
+    op->failures.push_back(s + ": " + failure->what);
+  } else {
+    op->chunk_size = op->opened.empty() ? up.chunk_size : std::min(op->chunk_size, up.chunk_size);
+    op->opened.push_back(opened);
+  }
+  if (op->opened.size() >= op->write_quorum) {
+    router::upload u;
+    u.key = op->key;
+    u.ver = op->ver;
+    u.replicas = std::move(op->opened);
+    const auto upload_id = st.uploads.create(std::move(u), self->clock().now());
+    round->upload = upload_id;
+    op->rp.deliver(write_open_reply{status::ok, {upload_id, op->chunk_size}, {}});
+    close(self, id);
+    arm_uploads(self);
+    return;
+  }
+  if (op->failures.size() > op->replicas - op->write_quorum) {
+    const auto code = failure_status(self, st.pending.find(id)->second.deadline);
+    deliver_failure(op->rp, code,
+                    std::to_string(op->failures.size()) + " of " + std::to_string(op->replicas) +
+                        " replicas failed to open, write quorum " + std::to_string(op->write_quorum) +
+                        " unreachable: " + join(op->failures));
+    abandon(self, st.pending.find(id)->second);
+    close(self, id);
+  }
+}
+
+void start_open(router_actor self, caf::typed_response_promise<write_open_reply>& rp, write_open_request& r) {
+  auto& st = self->state;
+  if (!admissible(self, rp, r.deadline)) return;
+  if (st.uploads.full(st.opening)) {
+    deliver_failure(rp, status::overloaded,
+                    std::to_string(st.uploads.capacity()) + " uploads are open or opening, the most ferryd allows");
+    return;
+  }
+  auto reps = write_replicas(self, rp, r.args.key);
+  if (!reps) return;
+  const auto ver = st.hlc.tick(wall_ms(self));
+  auto call = make_store_request(ps::proc::write_open, ps::write_open_args{r.args.key, ver, r.args.size_hint}, {r.owner});
+  if (!call.args) {
+    deliver_failure(rp, status::bad_request, "arguments exceed their XDR bounds");
+    return;
+  }
+  auto round = std::make_shared<open_round>();
+  const auto w = st.cfg.quorum.write_quorum;
+  ++st.opening;
+  const auto id = open(self, r.deadline,
+                       open_op{rp, round, std::string{xdr::as_chars(r.args.key)}, ver, reps->size(), w, {}, 0, {}});
+  const auto budget = r.deadline - self->clock().now();
+  for (const auto& s : *reps)
+    attempt(self, s, call, budget, [self, id, s, round](attempt_result res, duration took) {
+      on_open_outcome(self, id, s, round, res, took);
+    });
+}
+
+std::string no_upload_detail(std::uint64_t upload_id) {
+  return "no open upload has id " + std::to_string(upload_id) + " (ferryd)";
+}
+
+void on_chunk_outcome(router_actor self, std::uint64_t id, std::uint64_t upload_id, const router::upload_replica& r,
+                      attempt_result& res, duration took) {
+  auto& st = self->state;
+  std::optional<attempt_failure> failure;
+  if (auto* reply = std::get_if<rpc_reply>(&res)) {
+    auto c = xdr::decode<proto::reply>(reply->results());
+    if (!c)
+      failure = attempt_failure{status::io_error, "undecodable reply"};
+    else if (c->code != status::ok)
+      failure = describe(c->code, c->detail);
+  } else {
+    failure = describe(std::get<caf::error>(res));
+  }
+  record_health(self, r.server, !failure, took);
+  const auto* u = st.uploads.find(upload_id);
+  const bool member = u && std::find(u->replicas.begin(), u->replicas.end(), r) != u->replicas.end();
+  if (failure && member) drop_replica(self, upload_id, r, r.server + ": " + failure->what);
+  auto* op = find_op<chunk_op>(self, id);
+  if (!op) {
+    ++st.stats.dropped_replies;
+    return;
+  }
+  if (!failure && member)
+    ++op->acks;
+  else
+    op->failures.push_back(r.server + ": " + (failure ? failure->what : std::string{"no longer in the upload"}));
+  const auto w = st.cfg.quorum.write_quorum;
+  u = st.uploads.find(upload_id);
+  if (op->acks >= w) {
+    st.uploads.touch(upload_id, self->clock().now());
+    op->rp.deliver(status_reply{status::ok, {}});
+  } else if (!u) {
+    deliver_failure(op->rp, status::no_upload, "the upload ended while the chunk was in flight; " + join(op->failures));
+  } else if (u->failed || op->sent - op->failures.size() < w) {
+    const auto code = failure_status(self, st.pending.find(id)->second.deadline);
+    deliver_failure(op->rp, code, "upload failed: " + (u->failed ? u->failure : join(op->failures)));
+  } else {
+    return;
+  }
+  close(self, id);
+}
+
+void start_chunk(router_actor self, caf::typed_response_promise<status_reply>& rp, write_chunk_request& r) {
+  auto& st = self->state;
+  if (!in_time(self, rp, r.deadline)) return;
+  const auto upload_id = r.args.upload_id;
+  auto* u = st.uploads.find(upload_id);
+  if (!u) {
+    deliver_failure(rp, status::no_upload, no_upload_detail(upload_id));
+    return;
+  }
+  if (u->failed) {
+    deliver_failure(rp, status::unavailable, "upload failed: " + u->failure);
+    return;
+  }
+  // One encoding per replica (each has its own store upload id); the data is referenced, not copied.
+  std::vector<std::pair<router::upload_replica, store_request>> calls;
+  for (const auto& rep : u->replicas) {
+    auto call = make_store_request(ps::proc::write_chunk, ps::write_chunk_args{rep.store_upload, r.args.offset, r.args.data},
+                                   {r.owner});
+    if (!call.args) {
+      deliver_failure(rp, status::bad_request, "arguments exceed their XDR bounds");
+      return;
+    }
+    calls.emplace_back(rep, std::move(call));
+  }
+  u->chunks_sent = true;
+  st.uploads.touch(upload_id, self->clock().now());
+  const auto id = open(self, r.deadline, chunk_op{rp, upload_id, calls.size(), 0, {}});
+  const auto budget = r.deadline - self->clock().now();
+  for (auto& c : calls) {
+    const auto rep = c.first;
+    attempt(self, rep.server, std::move(c.second), budget, [self, id, upload_id, rep](attempt_result res, duration took) {
+      on_chunk_outcome(self, id, upload_id, rep, res, took);
+    });
+  }
+}
+
+void start_commit(router_actor self, caf::typed_response_promise<write_reply>& rp, write_commit_request& r) {
+  auto& st = self->state;
+  if (!in_time(self, rp, r.deadline)) return;
+  auto u = st.uploads.remove(r.args.upload_id);  // whatever the outcome, the upload ends here
+  if (!u) {
+    deliver_failure(rp, status::no_upload, no_upload_detail(r.args.upload_id));
+    return;
+  }
+  const auto w = st.cfg.quorum.write_quorum;
+  if (u->failed || u->replicas.size() < w) {
+    for (const auto& rep : u->replicas) abort_store_upload(self, rep);
+    deliver_failure(rp, status::unavailable, "upload failed: " + u->failure);
+    return;
+  }
+  replica_calls calls;
+  for (const auto& rep : u->replicas)
+    calls.emplace_back(rep.server, make_store_request(ps::proc::write_commit, ps::write_commit_args{rep.store_upload, r.args.size}));
+  launch_write(self, rp, r.deadline, u->ver, calls);
+}
+
+status_reply abort_upload(router_actor self, std::uint64_t upload_id) {
+  auto u = self->state.uploads.remove(upload_id);
+  if (!u) return failed<status_reply>(status::no_upload, no_upload_detail(upload_id));
+  for (const auto& rep : u->replicas) abort_store_upload(self, rep);
+  return {};
 }
 
 caf::behavior router_behavior(router_actor self, router_config cfg) {
   auto& st = self->state;
   st.hlc = router::hybrid_clock{cfg.writer};
   st.health = router::health_board{cfg.health};
+  st.uploads = router::upload_table{cfg.max_uploads, cfg.upload_idle_timeout, random_salt()};
   auto servers = std::move(cfg.servers);
   st.cfg = std::move(cfg);
   install_servers(self, std::move(servers));
@@ -589,7 +915,12 @@ caf::behavior router_behavior(router_actor self, router_config cfg) {
   self->set_exit_handler([self](caf::exit_msg& msg) {
     if (msg.reason == caf::exit_reason::normal) return;  // a linked peer that simply finished
     auto& s = self->state;
-    for (auto& [id, p] : s.pending) fail_pending(p, status::shutting_down, "router stopping; ");
+    for (auto& [id, p] : s.pending) {
+      abandon(self, p);
+      fail_pending(p, status::shutting_down, "router stopping; ");
+    }
+    for (const auto& [id, u] : s.uploads.expire(router::time_point::max()))  // best effort, as on expiry
+      for (const auto& r : u.replicas) abort_store_upload(self, r);
     s.pending.clear();
     s.deadlines.clear();
     self->quit(msg.reason);
@@ -618,13 +949,13 @@ caf::behavior router_behavior(router_actor self, router_config cfg) {
       [self](get_request& r) {
         auto rp = self->make_response_promise<get_reply>();
         ++self->state.stats.requests;
-        start_read(self, rp, r, ps::proc::get);
+        start_read(self, rp, r.args.key, r.deadline, make_store_request(ps::proc::get, ps::key_args{r.args.key}, {r.owner}));
         return rp;
       },
       [self](stat_request& r) {
         auto rp = self->make_response_promise<stat_reply>();
         ++self->state.stats.requests;
-        start_read(self, rp, r, ps::proc::stat);
+        start_read(self, rp, r.args.key, r.deadline, make_store_request(ps::proc::stat, ps::key_args{r.args.key}, {r.owner}));
         return rp;
       },
       [self](list_request& r) {
@@ -633,11 +964,36 @@ caf::behavior router_behavior(router_actor self, router_config cfg) {
         start_list(self, rp, r);
         return rp;
       },
-      not_routed_yet<write_open_request, write_open_reply>(self),
-      not_routed_yet<write_chunk_request, status_reply>(self),
-      not_routed_yet<write_commit_request, write_reply>(self),
-      not_routed_yet<write_abort_request, status_reply>(self),
-      not_routed_yet<read_request, read_reply>(self),
+      [self](write_open_request& r) {
+        auto rp = self->make_response_promise<write_open_reply>();
+        ++self->state.stats.requests;
+        start_open(self, rp, r);
+        return rp;
+      },
+      [self](write_chunk_request& r) {
+        auto rp = self->make_response_promise<status_reply>();
+        ++self->state.stats.requests;
+        start_chunk(self, rp, r);
+        return rp;
+      },
+      [self](write_commit_request& r) {
+        auto rp = self->make_response_promise<write_reply>();
+        ++self->state.stats.requests;
+        start_commit(self, rp, r);
+        return rp;
+      },
+      [self](write_abort_request& r) {
+        ++self->state.stats.requests;
+        return abort_upload(self, r.args.upload_id);  // answered at once: the stores' aborts are best effort
+      },
+      [self](read_request& r) {
+        auto rp = self->make_response_promise<read_reply>();
+        ++self->state.stats.requests;
+        const auto& a = r.args;
+        start_read(self, rp, a.key, r.deadline,
+                   make_store_request(ps::proc::read, ps::read_args{a.key, a.offset, a.length}, {r.owner}));
+        return rp;
+      },
       [self](deadline_tick_atom) {
         auto& s = self->state;
         s.armed.reset();
@@ -651,6 +1007,13 @@ caf::behavior router_behavior(router_actor self, router_config cfg) {
           time_out(self, id);
         }
         arm(self);
+      },
+      [self](upload_tick_atom) {
+        auto& s = self->state;
+        s.uploads_armed.reset();
+        for (const auto& [id, u] : s.uploads.expire(self->clock().now()))
+          for (const auto& r : u.replicas) abort_store_upload(self, r);
+        arm_uploads(self);  // only while uploads remain: an idle router arms nothing
       },
       [self](set_servers& msg) { install_servers(self, std::move(msg.servers)); },
       [self](enroll_connection& msg) {
@@ -673,6 +1036,7 @@ caf::behavior router_behavior(router_actor self, router_config cfg) {
         s.open_requests = self->state.pending.size();
         s.armed_deadlines = self->state.deadlines.size();
         s.servers = self->state.servers.size();
+        s.open_uploads = self->state.uploads.size();
         s.servers_connected = static_cast<std::uint64_t>(std::count_if(
             self->state.servers.begin(), self->state.servers.end(), [](const auto& kv) { return kv.second.any_connected(); }));
         return s;
@@ -684,6 +1048,8 @@ void validate(const router_config& cfg) {
   if (router::check(cfg.quorum)) throw std::invalid_argument("router: invalid replicas / write quorum");
   if (router::check(cfg.deadlines)) throw std::invalid_argument("router: invalid deadline settings");
   if (router::check(cfg.health)) throw std::invalid_argument("router: invalid health settings");
+  if (cfg.max_uploads == 0 || cfg.upload_idle_timeout <= router::duration::zero())
+    throw std::invalid_argument("router: max_uploads and upload_idle_timeout must be positive");
 }
 
 }  // namespace

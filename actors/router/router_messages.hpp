@@ -145,11 +145,12 @@ struct router_stats {
   std::uint64_t armed_deadlines = 0;///< entries in the deadline set (equals open_requests when idle)
   std::uint64_t servers = 0;          ///< in the current set
   std::uint64_t servers_connected = 0;///< of them, those with at least one connection up
+  std::uint64_t open_uploads = 0;     ///< chunked uploads open (failed ones included until committed/expired)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, router_stats& x) {
   return f(caf::meta::type_name("ferry.router_stats"), x.open_requests, x.requests, x.timeouts,
-           x.dropped_replies, x.armed_deadlines, x.servers, x.servers_connected);
+           x.dropped_replies, x.armed_deadlines, x.servers, x.servers_connected, x.open_uploads);
 }
 using router_stats_atom = caf::atom_constant<caf::atom("rtr_stats")>;
 
