@@ -134,7 +134,7 @@ bool read_input(command& cmd, const std::string& path, std::vector<char>& out) {
   auto too_big = [&](std::string size) {
     cmd.failed(FERRY_TOO_BIG,
                fmt::format("{} is {}, over the {} bytes (16 MiB, FERRY_MAX_VALUE) one PUT carries; chunked upload "
-                           "is not routed by ferryd yet",
+                           "is not in libferry yet",
                            is_stdin ? "standard input" : path, size, FERRY_MAX_VALUE));
     return false;
   };

@@ -356,7 +356,7 @@ TEST_CASE("ferry exits by error class", "[ferry_cli]") {
                                      : f.ferry_streamed({"put", "huge"}, std::string(FERRY_MAX_VALUE + 1, 'x'));
       CHECK(r.exit == 4);
       CHECK(r.err.starts_with(fmt::format("ferry: put huge: {}: ", ferry_strerror(FERRY_TOO_BIG))));
-      CHECK(r.err.find("chunked upload is not routed by ferryd yet") != std::string::npos);
+      CHECK(r.err.find("chunked upload is not in libferry yet") != std::string::npos);
     }
     CHECK(count_calls(f.peer, put_proc) == before);
     spill(f.dir.path + "/max", std::string(FERRY_MAX_VALUE, 'x'));
