@@ -15,12 +15,14 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bench/bench_wire.hpp"
 #include "xdr/codec.hpp"
 #include "xdr/protocol/store.hpp"
 #include "xdr/record.hpp"
 #include "xdr/rpc.hpp"
 
 using namespace ferry;
+using namespace ferry::bench;
 namespace ps = proto::store;
 using clock_type = std::chrono::steady_clock;
 
@@ -45,83 +47,9 @@ struct conn_result {
   std::string first_error;
 };
 
-int connect_to(std::uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) return -1;
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  timeval tv{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
-
-bool write_all(int fd, const xdr::encoder& e) {
-  for (auto v : e.views()) {
-    std::size_t done = 0;
-    while (done < v.size()) {
-      auto n = ::send(fd, v.data() + done, v.size() - done, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      done += static_cast<std::size_t>(n);
-    }
-  }
-  return true;
-}
-
-// Reads one reply record; returns its status (ok when the ferry status is OK) or false on a dead socket.
-struct reader {
-  explicit reader(int socket_fd) : fd(socket_fd) {}
-  int fd;
-  std::vector<xdr::byte> buf = std::vector<xdr::byte>(1 << 22);
-  std::size_t start = 0, filled = 0;
-  std::string first_error;  // the first failure's status, for the report
-
-  // The next reply decoded; its views are valid until the next call.
-  std::optional<xdr::rpc::reply> next_reply() {
-    for (;;) {
-      auto scan = xdr::scan_record(xdr::bytes_view{buf.data() + start, filled - start});
-      if (!scan) return std::nullopt;
-      if (scan->complete()) {
-        auto payload = xdr::record_payload(xdr::mutable_bytes{buf.data() + start, scan->bytes}, *scan);
-        start += scan->bytes;
-        auto r = xdr::rpc::decode_reply(payload);
-        if (!r) return std::nullopt;
-        return *r;
-      }
-      if (start > 0) {
-        std::copy(buf.begin() + static_cast<std::ptrdiff_t>(start), buf.begin() + static_cast<std::ptrdiff_t>(filled), buf.begin());
-        filled -= start;
-        start = 0;
-      }
-      if (buf.size() < scan->bytes) buf.resize(scan->bytes);
-      auto n = ::recv(fd, buf.data() + filled, buf.size() - filled, 0);
-      if (n <= 0) return std::nullopt;
-      filled += static_cast<std::size_t>(n);
-    }
-  }
-
-  // The next reply's xid and whether it carried ferry status OK.
-  std::optional<std::pair<std::uint32_t, bool>> next() {
-    auto r = next_reply();
-    if (!r) return std::nullopt;
-    bool ok = r->accepted == xdr::rpc::accept_stat::success && r->results.size() >= 4 && r->results[0] == 0 &&
-              r->results[1] == 0 && r->results[2] == 0 && r->results[3] == 0;
-    if (!ok && first_error.empty()) {
-      auto res = xdr::decode<proto::reply>(r->results.first(std::min<std::size_t>(r->results.size(), 4)));
-      first_error = r->accepted != xdr::rpc::accept_stat::success ? std::string(xdr::rpc::to_string(r->accepted))
-                    : res ? std::string(proto::to_string(res->code))
-                          : "undecodable";
-    }
-    return std::pair{r->xid, ok};
-  }
-};
-
 conn_result run_connection(const options& o, unsigned index) {
   conn_result res;
-  int fd = connect_to(o.port);
+  int fd = connect_tcp(o.port);
   if (fd < 0) {
     res.errors = 1;
     return res;
@@ -215,12 +143,6 @@ conn_result run_connection(const options& o, unsigned index) {
   return res;
 }
 
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
-}
 
 }  // namespace
 
