@@ -12,6 +12,7 @@
 #include <new>
 
 #include "ferry.h"
+#include "call_support.hpp"
 #include "handle.hpp"
 #include "xdr/codec.hpp"
 #include "xdr/protocol/client.hpp"
@@ -43,94 +44,12 @@ struct ferry_list_page {
 
 namespace {
 
-// ferry_last_detail(): per thread like errno, fixed size so setting it never allocates.
-thread_local char last_detail[FERRY_MAX_DETAIL + 1] = "";
-
-void set_detail(std::string_view d) {
-  std::size_t n = std::min<std::size_t>(d.size(), FERRY_MAX_DETAIL);
-  if (n != 0) std::memcpy(last_detail, d.data(), n);  // an empty view may have a null data()
-  last_detail[n] = '\0';
-}
-
-/// Runs `body` (returning an outcome) so that nothing escapes: errno carries the system cause, if any.
-template <class Body>
-int boundary(Body&& body) noexcept {
-  outcome r;
-  last_detail[0] = '\0';
-  try {
-    r = body();
-  } catch (const std::bad_alloc&) {
-    r = {FERRY_E_NOMEM, ENOMEM};
-  } catch (...) {
-    r = {FERRY_E_INVALID, 0};
-  }
-  if (r.sys_errno != 0) errno = r.sys_errno;
-  return r.code;
-}
-
-steady::time_point deadline_of(const ferry_options* opts) {
-  std::uint32_t ms = (opts != nullptr && opts->deadline_ms != 0) ? opts->deadline_ms : FERRY_DEFAULT_DEADLINE_MS;
-  return steady::now() + std::chrono::milliseconds(ms);
-}
-
-std::uint32_t wire_deadline(const ferry_options* opts) { return opts != nullptr ? opts->deadline_ms : 0; }
-
-proto::request_id request_id_of(const ferry_options* opts) {
-  proto::request_id id{};
-  if (opts != nullptr && opts->request_id != nullptr) {
-    std::memcpy(id.data(), opts->request_id, id.size());
-    return id;
-  }
-  // getrandom, not a seeded PRNG: a forked child must never repeat its parent's ids.
-  if (::getrandom(id.data(), id.size(), GRND_NONBLOCK) != static_cast<ssize_t>(id.size())) {
-    static std::atomic<std::uint64_t> counter{0};
-    std::uint64_t a = static_cast<std::uint64_t>(steady::now().time_since_epoch().count());
-    std::uint64_t b = (static_cast<std::uint64_t>(::getpid()) << 32) ^ counter.fetch_add(1);
-    std::memcpy(id.data(), &a, 8);
-    std::memcpy(id.data() + 8, &b, 8);
-  }
-  return id;
-}
-
-/// Key checks the server would make anyway, answered locally with the same status.
-int check_key(const void* key, std::size_t klen) {
-  if (key == nullptr && klen != 0) return FERRY_E_INVALID;
-  if (klen == 0 || klen > FERRY_MAX_KEY) return FERRY_BAD_KEY;
-  return FERRY_OK;
-}
-
-xdr::bytes_view view(const void* p, std::size_t n) { return {static_cast<const xdr::byte*>(p), n}; }
+using namespace ferry::clib::support;
 
 /// An empty view's data() may be null; the list accessors promise a valid pointer whenever they succeed.
 const void* data_or_empty(xdr::bytes_view b) {
   static const xdr::byte empty = 0;
   return b.empty() ? &empty : b.data();
-}
-
-/// Sends `args` as procedure `proc` and decodes the accepted results as R into `res` (views into `reply`).
-template <class R, class Args>
-outcome transact(ferry_t* h, proto::client::proc proc, const Args& args, const ferry_options* opts,
-                 std::vector<xdr::byte>& reply, R& res) {
-  auto encode = [&](xdr::encoder& out) { return static_cast<bool>(xdr::encode(out, args)); };
-  auto got = ferry::clib::call(h, static_cast<std::uint32_t>(proc), encode, deadline_of(opts), reply);
-  if (got.code != 0) return got;
-  auto rpc = xdr::rpc::decode_reply(reply);
-  if (!rpc) return {FERRY_E_PROTOCOL, EPROTO};
-  if (rpc->stat != xdr::rpc::reply_stat::accepted || rpc->accepted != xdr::rpc::accept_stat::success)
-    return {FERRY_E_RPC, 0};
-  auto decoded = xdr::decode<R>(rpc->results);
-  if (!decoded) return {FERRY_E_PROTOCOL, EPROTO};
-  res = std::move(*decoded);
-  if (res.code != proto::status::ok) set_detail(res.detail);
-  return {static_cast<int>(res.code), 0};
-}
-
-void fill_info(ferry_object_info* out, const proto::object_info& in) {
-  if (out == nullptr) return;
-  out->size = in.size;
-  out->version_hlc = in.ver.hlc;
-  out->version_writer = in.ver.writer;
-  out->mtime_ns = in.mtime_ns;
 }
 
 outcome get_value(ferry_t* h, const void* key, std::size_t klen, const ferry_options* opts,
@@ -248,7 +167,7 @@ int ferry_stat(ferry_t* h, const void* key, size_t klen, ferry_object_info* info
   });
 }
 
-const char* ferry_last_detail(void) { return last_detail; }
+const char* ferry_last_detail(void) { return ferry::clib::support::last_detail; }
 
 int ferry_list(ferry_t* h, const void* prefix, size_t plen, const void* cursor, size_t clen, uint32_t limit,
                ferry_list_page** page, const ferry_options* opts) {

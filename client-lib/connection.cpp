@@ -129,7 +129,43 @@ void connection::fail_locked(int code, int sys_errno) {
   broken_errno_ = sys_errno;
   broken_.store(code, std::memory_order_release);
   ::shutdown(fd_, SHUT_RDWR);  // wakes a leader blocked in poll()
-  for (auto& [xid, w] : table_) w->cv.notify_one();
+  for (auto it = table_.begin(); it != table_.end();) {
+    waiter* w = it->second;
+    if (w->sink == nullptr) {
+      w->cv.notify_one();  // a sync caller leaves the table itself
+      ++it;
+      continue;
+    }
+    it = table_.erase(it);  // an async call completes here, once: it is no longer in the table
+    w->sink->completed(*w, {code, sys_errno});
+  }
+}
+
+bool connection::cancel(std::uint32_t xid, waiter& w, outcome o) {
+  std::lock_guard lk(mu_);
+  auto it = table_.find(xid);
+  if (it == table_.end() || it->second != &w) return false;
+  table_.erase(it);
+  w.sink->completed(w, o);
+  wake_next_leader_locked();
+  return true;
+}
+
+void connection::read_ready() {
+  std::unique_lock lk(mu_);
+  if (reading_ || broken_.load(std::memory_order_relaxed) != 0) return;
+  reading_ = true;
+  lk.unlock();
+  outcome step;
+  // Bounded: a peer streaming without pause leaves the descriptor readable and we come back.
+  for (int round = 0; round < 64; ++round) {
+    step = read_and_dispatch(clock::now());
+    if (step.code != 0) break;
+  }
+  lk.lock();
+  reading_ = false;
+  if (step.code != 0 && step.code != FERRY_TIMEDOUT) fail_locked(step.code, step.sys_errno);
+  wake_next_leader_locked();
 }
 
 outcome connection::send(const xdr::encoder& out, std::uint32_t xid, clock::time_point deadline) {
@@ -178,7 +214,7 @@ outcome connection::send(const xdr::encoder& out, std::uint32_t xid, clock::time
 void connection::wake_next_leader_locked() {
   if (reading_) return;
   for (auto& [xid, w] : table_) {
-    if (!w->done) {
+    if (!w->done && w->sink == nullptr) {  // async calls have no thread to take over
       w->cv.notify_one();
       return;
     }
@@ -252,7 +288,8 @@ outcome connection::read_and_dispatch(clock::time_point deadline) {
         w->reply.assign(record.begin(), record.end());
         w->done = true;
         table_.erase(it);
-        w->cv.notify_one();
+        if (w->sink != nullptr) w->sink->completed(*w, {});
+        else w->cv.notify_one();
       }  // else: the caller gave up (deadline); its late reply is dropped
     }
     start += scan->bytes;

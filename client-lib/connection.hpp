@@ -28,11 +28,25 @@ struct outcome {
   int sys_errno = 0;
 };
 
-/// A caller waiting for the reply with its xid. Lives on the caller's stack while it is in the table.
+struct waiter;
+
+/// Where an async call's waiter goes when it leaves the table: instead of waking a thread, the connection
+/// hands it over (reply in `w.reply`, or the failure in `o`) exactly once, with the table lock held.
+class async_sink {
+ public:
+  virtual void completed(waiter& w, outcome o) noexcept = 0;
+
+ protected:
+  ~async_sink() = default;
+};
+
+/// A caller waiting for the reply with its xid. A sync caller's lives on its stack while it is in the
+/// table; an async call's is part of its heap record and has a sink.
 struct waiter {
   std::condition_variable cv;
   bool done = false;
   std::vector<xdr::byte> reply;  // the whole RPC reply record
+  async_sink* sink = nullptr;    // non-null: an async call, completed through the sink, never woken
 };
 
 class connection {
@@ -49,7 +63,17 @@ class connection {
   outcome round_trip(std::uint32_t proc, EncodeBody&& encode_body, clock::time_point deadline,
                      std::vector<xdr::byte>& reply) {
     waiter w;
-    std::uint32_t xid = enlist(w);
+    std::uint32_t xid = 0;
+    if (auto sent = start(w, proc, encode_body, deadline, xid); sent.code != 0) return sent;
+    return finish(w, xid, deadline, reply);
+  }
+
+  /// The first half of a round trip: enlists `w` (which must stay put until it leaves the table) and
+  /// sends the call. On failure `w` is out of the table, or (async, connection lost) already completed.
+  template <class EncodeBody>
+  outcome start(waiter& w, std::uint32_t proc, EncodeBody&& encode_body, clock::time_point deadline,
+                std::uint32_t& xid) {
+    xid = enlist(w);
     xdr::encoder out;
     out.begin_record();
     encode_header(out, xid, proc);
@@ -58,11 +82,23 @@ class connection {
       return {FERRY_E_INVALID, 0};
     }
     out.end_record();
-    if (auto sent = send(out, xid, deadline); sent.code != 0) return sent;
+    return send(out, xid, deadline);
+  }
+  /// The second half (sync waiters only): waits for the reply; on success it is swapped into `reply`.
+  outcome finish(waiter& w, std::uint32_t xid, clock::time_point deadline, std::vector<xdr::byte>& reply) {
     auto got = await(w, xid, deadline);
     if (got.code == 0) reply.swap(w.reply);
     return got;
   }
+
+  /// An async call giving up (deadline): if `w` is still in the table under `xid` it leaves it and is
+  /// completed with `o`; false when it had already been completed.
+  bool cancel(std::uint32_t xid, waiter& w, outcome o);
+  /// A non-blocking leader step for ferry_process(): when nobody else is reading, reads what the socket
+  /// holds now and dispatches it. A broken stream fails the connection.
+  void read_ready();
+  /// The socket, for the handle's readiness set (-1 once abandoned).
+  int fd() const noexcept { return fd_; }
 
   /// True once the connection is unusable; the handle then replaces it.
   bool broken() const noexcept { return broken_.load(std::memory_order_acquire) != 0; }

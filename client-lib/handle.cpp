@@ -19,11 +19,13 @@ void before_fork() {
   for (auto* h = registry_head; h != nullptr; h = h->next) {
     h->mu.lock();
     if (h->conn) h->conn->lock_for_fork();
+    h->async.lock_for_fork();
   }
 }
 
 void after_fork_parent() {
   for (auto* h = registry_head; h != nullptr; h = h->next) {
+    h->async.unlock_after_fork();
     if (h->conn) h->conn->unlock_after_fork();
     h->mu.unlock();
   }
@@ -32,6 +34,7 @@ void after_fork_parent() {
 
 void after_fork_child() {
   for (auto* h = registry_head; h != nullptr; h = h->next) {
+    h->async.unlock_after_fork();  // its calls and descriptors are the parent's: adopt_process_locked
     if (h->conn) {
       h->conn->unlock_after_fork();
       // Waiters of the parent's threads may still be listed in it; those threads do not exist here.
@@ -64,16 +67,25 @@ void unregister_handle(::ferry_handle* h) {
   pthread_mutex_unlock(&registry_mu);
 }
 
+void adopt_process_locked(::ferry_handle* h) {
+  pid_t self = ::getpid();
+  if (h->pid == self) return;
+  // Forked: never touch the parent's socket (already closed in after_fork_child), nor its async calls.
+  h->async.reset_in_child();
+  h->conn.reset();
+  h->pid = self;
+}
+
 outcome current_connection(::ferry_handle* h, clock::time_point deadline, std::shared_ptr<connection>& out) {
   std::lock_guard lk(h->mu);
-  pid_t self = ::getpid();
-  if (h->pid != self) {  // forked: never touch the parent's socket (already closed in after_fork_child)
-    h->conn.reset();
-    h->pid = self;
-  }
+  adopt_process_locked(h);
   if (!h->conn || h->conn->broken()) {
     h->conn.reset();
-    if (auto opened = connection::open(h->path, deadline, h->conn); opened.code != 0) return opened;
+    if (auto opened = connection::open(h->path, deadline, h->conn); opened.code != 0) {
+      h->async.unwatch_socket();
+      return opened;
+    }
+    h->async.watch_socket(h->conn->fd());
   }
   out = h->conn;
   return {};

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "async.hpp"
 #include "connection.hpp"
 
 struct ferry_handle {
@@ -16,6 +17,7 @@ struct ferry_handle {
   std::mutex mu;  // conn and pid; held while connecting, never while a call waits
   std::shared_ptr<ferry::clib::connection> conn;
   pid_t pid = 0;
+  ferry::clib::async_state async;  // async calls in flight, their completions, ferry_fd()
   ferry_handle* prev = nullptr;  // the fork registry, under its global lock
   ferry_handle* next = nullptr;
 };
@@ -25,6 +27,10 @@ namespace ferry::clib {
 /// Adds / removes a handle from the registry the fork handlers walk.
 void register_handle(::ferry_handle* h);
 void unregister_handle(::ferry_handle* h);
+
+/// After fork(), in the child: drops what belongs to the parent (its connection, its async calls). Call
+/// with h->mu held; a no-op in the process that opened the handle.
+void adopt_process_locked(::ferry_handle* h);
 
 /// The handle's connection for this process, connecting if there is none (or after fork).
 outcome current_connection(::ferry_handle* h, clock::time_point deadline, std::shared_ptr<connection>& out);

@@ -114,64 +114,72 @@ class command {
   int exit_status_ = 0;
 };
 
-/// Reads all of `path` ("-": stdin) up to FERRY_MAX_VALUE bytes. On failure returns false after reporting.
-bool read_input(command& cmd, const std::string& path, std::vector<char>& out) {
-  bool is_stdin = path == "-";
-  int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+/// The input of `put`: a file, or standard input for "-".
+struct input {
+  int fd = -1;
+  bool is_stdin = false;
+  std::string name;     // for messages
+  std::uint64_t size = 0;  // a regular file's size; 0: unknown (a pipe)
+  input() = default;
+  input(const input&) = delete;
+  input& operator=(const input&) = delete;
+  ~input() {
+    if (fd >= 0 && !is_stdin) ::close(fd);
+  }
+};
+
+bool open_input(command& cmd, const std::string& path, input& in) {
+  in.is_stdin = path == "-";
+  in.name = in.is_stdin ? "standard input" : path;
+  in.fd = in.is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in.fd < 0) {
     cmd.local_failure(fmt::format("cannot open {}", path), errno);
     return false;
   }
-  struct closer {
-    int fd;
-    ~closer() {
-      if (fd != STDIN_FILENO) ::close(fd);
-    }
-  } close_at_return{fd};
   struct stat st {};
-  std::uint64_t total = 0;  // 0: unknown (a pipe)
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) total = static_cast<std::uint64_t>(st.st_size);
-  auto too_big = [&](std::string size) {
-    cmd.failed(FERRY_TOO_BIG,
-               fmt::format("{} is {}, over the {} bytes (16 MiB, FERRY_MAX_VALUE) one PUT carries; chunked upload "
-                           "is not in libferry yet",
-                           is_stdin ? "standard input" : path, size, FERRY_MAX_VALUE));
-    return false;
-  };
-  if (total > FERRY_MAX_VALUE) return too_big(fmt::format("{} bytes", total));
-  progress bar{fmt::format("put {}", display_text(path)), total};
-  out.clear();
-  out.reserve(total != 0 ? total : 1u << 16);
+  if (::fstat(in.fd, &st) == 0 && S_ISREG(st.st_mode)) in.size = static_cast<std::uint64_t>(st.st_size);
+  return true;
+}
+
+/// Appends up to `limit` bytes of `in` to `out`, stopping early at end of input (`eof` set). `base` is what
+/// was read before, for the bar. On a read error returns false after reporting.
+bool read_up_to(command& cmd, input& in, std::vector<char>& out, std::size_t limit, bool& eof, progress& bar,
+                std::uint64_t base = 0) {
   constexpr std::size_t step = 1u << 20;
-  for (;;) {
+  eof = false;
+  std::size_t first = out.size();
+  while (out.size() - first < limit) {
     std::size_t at = out.size();
-    if (at > FERRY_MAX_VALUE) return too_big(fmt::format("more than {} bytes", FERRY_MAX_VALUE));
-    out.resize(at + step);
-    ssize_t n = ::read(fd, out.data() + at, step);
+    std::size_t want = std::min(step, limit - (at - first));
+    out.resize(at + want);
+    ssize_t n = ::read(in.fd, out.data() + at, want);
     if (n < 0 && errno == EINTR) {
       out.resize(at);
       continue;
     }
     if (n < 0) {
-      cmd.local_failure(fmt::format("cannot read {}", is_stdin ? "standard input" : path), errno);
+      out.resize(at);
+      cmd.local_failure(fmt::format("cannot read {}", in.name), errno);
       return false;
     }
     out.resize(at + static_cast<std::size_t>(n));
-    if (n == 0) break;
-    bar.update(out.size());
+    if (n == 0) {
+      eof = true;
+      break;
+    }
+    bar.update(base + out.size());
   }
-  if (out.size() > FERRY_MAX_VALUE) return too_big(fmt::format("{} bytes", out.size()));
   return true;
 }
 
-bool write_all(int fd, const char* p, std::size_t n, progress& bar) {
+bool write_all(int fd, const char* p, std::size_t n, progress& bar, std::uint64_t base = 0) {
   std::size_t done = 0;
   while (done < n) {
     ssize_t w = ::write(fd, p + done, std::min<std::size_t>(n - done, 1u << 20));
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) return false;
     done += static_cast<std::size_t>(w);
-    bar.update(done);
+    bar.update(base + done);
   }
   return true;
 }
@@ -182,11 +190,63 @@ int finish_stdout(command& cmd) {
   return cmd.exit_status();
 }
 
+constexpr std::size_t stream_buffer = 4u << 20;  // what one streamed read or write moves
+
+/// Aborts an upload left unfinished (an error on the way).
+struct upload_guard {
+  ferry_upload* up = nullptr;
+  ~upload_guard() { (void)ferry_upload_abort(up); }
+};
+
+/// A value over one PUT: WRITE_OPEN, the bytes read so far and then the rest in chunks, COMMIT. Memory
+/// stays bounded by `head` plus one buffer whatever the object's size.
+int put_streamed(command& cmd, const std::string& key, input& in, std::vector<char>& head, bool if_absent,
+                 progress& bar) {
+  if (if_absent)
+    return cmd.failed(FERRY_BAD_REQUEST, "--if-absent is not available above 16 MiB (a chunked upload has no such "
+                                         "condition)");
+  ferry_options o = cmd.options();
+  upload_guard guard;
+  if (int rc = ferry_upload_open(cmd.handle(), key.data(), key.size(), in.size, &guard.up, &o); rc != FERRY_OK)
+    return cmd.failed(rc);
+  bar.phase("sending");
+  std::uint64_t offset = 0;
+  bool eof = false;
+  for (;;) {
+    if (int rc = ferry_upload_write(guard.up, offset, head.data(), head.size(), &o); rc != FERRY_OK)
+      return cmd.failed(rc);
+    offset += head.size();
+    bar.update(offset);
+    if (eof) break;
+    head.clear();
+    if (!read_up_to(cmd, in, head, stream_buffer, eof, bar, offset)) return cmd.exit_status();
+  }
+  ferry_object_info info{};
+  if (int rc = ferry_upload_commit(guard.up, offset, &info, &o); rc != FERRY_OK) return cmd.failed(rc);
+  guard.up = nullptr;  // committed: freed by libferry
+  bar.finish();
+  if (cmd.globals().json)
+    fmt::print(R"({{"command":"put","key":{},"size":{}}})" "\n", json_string(key), offset);
+  return finish_stdout(cmd);
+}
+
 int run_put(const global_options& g, const std::string& key, const std::string& file, bool if_absent) {
   command cmd{g, "put", key};
   if (!cmd.connect()) return cmd.exit_status();
+  input in;
+  if (!open_input(cmd, file, in)) return cmd.exit_status();
   std::vector<char> value;
-  if (!read_input(cmd, file, value)) return cmd.exit_status();
+  bool eof = false;
+  {
+    progress reading{fmt::format("put {}", display_text(file)), in.size};
+    value.reserve(in.size != 0 && in.size <= FERRY_MAX_VALUE ? in.size : 1u << 16);
+    // One byte past the limit tells a value for one PUT from one to stream.
+    if (!read_up_to(cmd, in, value, std::size_t{FERRY_MAX_VALUE} + 1, eof, reading)) return cmd.exit_status();
+  }
+  if (value.size() > FERRY_MAX_VALUE) {
+    progress bar{fmt::format("put {}", display_text(key)), in.size};
+    return put_streamed(cmd, key, in, value, if_absent, bar);
+  }
   ferry_options o = cmd.options();
   if (if_absent) o.flags |= FERRY_PUT_IF_ABSENT;
   progress bar{fmt::format("put {}", display_text(key)), value.size()};
@@ -199,6 +259,63 @@ int run_put(const global_options& g, const std::string& key, const std::string& 
   return finish_stdout(cmd);
 }
 
+/// Opens get's output; "-" is standard output.
+int open_output(const std::string& file) {
+  return file == "-" ? STDOUT_FILENO : ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+}
+
+/// Closes get's output and reports a failed write or close; returns false after reporting.
+bool close_output(command& cmd, int fd, const std::string& file, bool ok, int err) {
+  bool is_stdout = file == "-";
+  if (!is_stdout && ::close(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) cmd.local_failure(fmt::format("cannot write {}", is_stdout ? "standard output" : file), err);
+  return ok;
+}
+
+/// An object over one GET: ranged READs of stream_buffer bytes until eof, each written out at once. The
+/// file is opened after the first READ succeeded; a later failure leaves it partial (and is reported).
+int get_streamed(command& cmd, const std::string& key, const std::string& file) {
+  ferry_options o = cmd.options();
+  std::vector<char> buf(stream_buffer);
+  std::size_t got = 0;
+  int eof = 0;
+  ferry_object_info info{};
+  if (int rc = ferry_read(cmd.handle(), key.data(), key.size(), 0, buf.data(), buf.size(), &got, &eof, &info, &o);
+      rc != FERRY_OK)
+    return cmd.failed(rc);
+  int fd = open_output(file);
+  if (fd < 0) return cmd.local_failure(fmt::format("cannot open {}", file), errno);
+  progress bar{fmt::format("get {}", display_text(key)), info.size};
+  std::uint64_t offset = 0;
+  int rc = FERRY_OK;
+  bool ok = true;
+  int err = 0;
+  for (;;) {
+    ok = write_all(fd, buf.data(), got, bar, offset);
+    err = errno;
+    offset += got;
+    if (!ok || eof != 0) break;
+    if (got == 0) {  // no progress and no end: a server bug; stop rather than spin
+      rc = FERRY_E_PROTOCOL;
+      break;
+    }
+    rc = ferry_read(cmd.handle(), key.data(), key.size(), offset, buf.data(), buf.size(), &got, &eof, nullptr, &o);
+    if (rc != FERRY_OK) break;
+  }
+  bar.finish();
+  if (!close_output(cmd, fd, file, ok, err)) return cmd.exit_status();
+  if (rc == FERRY_E_PROTOCOL && got == 0) return cmd.failed(rc, "ferryd returned an empty chunk before the end");
+  if (rc != FERRY_OK) return cmd.failed(rc);
+  info.size = offset;
+  if (cmd.globals().json)
+    fmt::print(R"({{"command":"get","key":{},{},"file":{}}})" "\n", json_string(key), info_fields(info),
+               json_string(file));
+  return finish_stdout(cmd);
+}
+
 int run_get(const global_options& g, const std::string& key, const std::string& file) {
   command cmd{g, "get", key};
   if (!cmd.connect()) return cmd.exit_status();
@@ -207,21 +324,17 @@ int run_get(const global_options& g, const std::string& key, const std::string& 
   std::size_t n = 0;
   ferry_object_info info{};
   int rc = ferry_get_alloc(cmd.handle(), key.data(), key.size(), &raw, &n, &info, &o);
+  if (rc == FERRY_TOO_BIG) return get_streamed(cmd, key, file);  // over one GET: read it in ranges
   if (rc != FERRY_OK) return cmd.failed(rc);
   std::unique_ptr<void, decltype(&ferry_free)> value{raw, &ferry_free};
   // The file is opened only now: a failed GET leaves an existing FILE untouched.
-  bool is_stdout = file == "-";
-  int fd = is_stdout ? STDOUT_FILENO : ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  int fd = open_output(file);
   if (fd < 0) return cmd.local_failure(fmt::format("cannot open {}", file), errno);
   progress bar{fmt::format("get {}", display_text(key)), n};
   bool ok = write_all(fd, static_cast<const char*>(value.get()), n, bar);
   int err = errno;
-  if (!is_stdout && ::close(fd) != 0 && ok) {
-    ok = false;
-    err = errno;
-  }
   bar.finish();
-  if (!ok) return cmd.local_failure(fmt::format("cannot write {}", is_stdout ? "standard output" : file), err);
+  if (!close_output(cmd, fd, file, ok, err)) return cmd.exit_status();
   if (g.json)
     fmt::print(R"({{"command":"get","key":{},{},"file":{}}})" "\n", json_string(key), info_fields(info),
                json_string(file));
@@ -294,7 +407,8 @@ constexpr const char* notes =
     "\nKeys and JSON: keys are bytes. Text output shows valid UTF-8 as is and any other byte as \\xNN.\n"
     "--json prints one JSON object per result on stdout (errors too, with \"error\", \"exit\", \"message\",\n"
     "\"detail\"); in its strings control bytes and each byte of invalid UTF-8 are \\u00XX of the byte.\n"
-    "Values: at most 16 MiB (one PUT); larger inputs are refused, as ferryd does not route chunked upload yet.\n"
+    "Values: up to 16 MiB go in one PUT / GET; larger ones stream as a chunked upload and ranged reads\n"
+    "(memory stays bounded; put --if-absent is refused above 16 MiB).\n"
     "Environment: FERRY_SOCKET names ferryd's socket when --socket is not given.\n\n";
 
 }  // namespace

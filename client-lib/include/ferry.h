@@ -88,7 +88,8 @@ FERRY_API const char* ferry_strerror(int status);
 /* socket_path NULL: $FERRY_SOCKET, else FERRY_DEFAULT_SOCKET. Connects now, so an absent ferryd is
    reported here (FERRY_E_CONNECT, errno set). */
 FERRY_API int ferry_open(const char* socket_path, ferry_t** out);
-/* Closes the connection and frees the handle. No call on it may be in progress. NULL is ignored. */
+/* Closes the connection and frees the handle. No call on it may be in progress; async calls still pending
+   are dropped without their callbacks, and open uploads must be finished first. NULL is ignored. */
 FERRY_API void ferry_close(ferry_t* h);
 
 FERRY_API int ferry_put(ferry_t* h, const void* key, size_t klen, const void* value, size_t vlen,
@@ -129,6 +130,69 @@ FERRY_API int ferry_list_more(const ferry_list_page* page);
 /* The cursor to pass back for the next page (*clen bytes, possibly 0); never NULL for a non-NULL page. */
 FERRY_API const void* ferry_list_next_cursor(const ferry_list_page* page, size_t* clen);
 FERRY_API void ferry_list_free(ferry_list_page* page);
+
+/* ---- Streaming (bulk): objects of any size, in chunks (client-lib/README.md "Streaming") ----
+   An upload is opened on a handle, written in pieces at any offsets (in any order; the library cuts each
+   piece into ferryd's chunk size and pipelines the chunks over the handle's connection), then committed
+   with the total size, or aborted. Nothing needs the whole object in memory. An upload belongs to the
+   process that opened it: after fork() every use of it in the child is FERRY_E_INVALID. One thread at a
+   time per upload; different uploads (and other calls) may run concurrently on one handle. */
+typedef struct ferry_upload ferry_upload;
+/* size_hint: the expected total size, or 0 if unknown. opts: deadline and request_id (idempotency of the
+   open); flags are ignored. On FERRY_OK *upload is set; on any error it is NULL. */
+FERRY_API int ferry_upload_open(ferry_t* h, const void* key, size_t klen, uint64_t size_hint,
+                                ferry_upload** upload, const ferry_options* opts);
+/* Sends data[0..len) as the object's bytes at `offset`. opts' deadline bounds the whole call. On an error
+   some of the chunks may have arrived: write the range again, or abort. */
+FERRY_API int ferry_upload_write(ferry_upload* upload, uint64_t offset, const void* data, size_t len,
+                                 const ferry_options* opts);
+/* Commits the object as `total_size` bytes (ferryd checks that much arrived). On FERRY_OK the upload is
+   freed and *info (may be NULL) holds the size and the new version (mtime_ns 0: not reported). On any
+   error the upload stays valid: commit again, or ferry_upload_abort it. */
+FERRY_API int ferry_upload_commit(ferry_upload* upload, uint64_t total_size, ferry_object_info* info,
+                                  const ferry_options* opts);
+/* Tells ferryd to drop the upload (best effort) and frees it, whatever the status. NULL is ignored. */
+FERRY_API int ferry_upload_abort(ferry_upload* upload);
+/* The preferred chunk size ferryd gave at open (a write of this many bytes is one chunk); 0 for NULL. */
+FERRY_API uint32_t ferry_upload_chunk_size(const ferry_upload* upload);
+
+/* Ranged read: up to buflen bytes (at most FERRY_MAX_VALUE in one call) of the object at `offset` into buf.
+   *got is the number of bytes copied, *eof 1 when they reach the end of the object; info may be NULL.
+   An offset past the end is FERRY_BAD_RANGE. Loop with offset += *got until *eof. */
+FERRY_API int ferry_read(ferry_t* h, const void* key, size_t klen, uint64_t offset, void* buf, size_t buflen,
+                         size_t* got, int* eof, ferry_object_info* info, const ferry_options* opts);
+
+/* ---- Async (client-lib/README.md "Async") ----
+   Submit functions return FERRY_OK when the call is on its way; then its callback runs exactly once, from
+   ferry_process() on the thread calling it, never from inside a submit or another thread's call. Any
+   other return means the call was not made and no callback will run. Sync and async calls mix freely on
+   one handle from several threads. */
+typedef struct ferry_async_result {
+  const void* value;      /* GET: the value (vlen bytes), valid only during the callback; else NULL */
+  size_t vlen;
+  ferry_object_info info; /* GET, STAT: the object; PUT, DELETE: the new version (version_* only) */
+  const char* detail;     /* ferryd's detail text ("" if none), valid only during the callback */
+} ferry_async_result;
+/* status is a ferry_status; r is never NULL. The callback may submit new calls or make sync ones. */
+typedef void (*ferry_async_callback)(void* user, int status, const ferry_async_result* r);
+
+/* A descriptor that polls readable (POLLIN / EPOLLIN) while ferry_process() has work: completions are
+   queued, the socket has bytes, or a pending call's deadline has passed. It is an epoll descriptor owned
+   by the handle: poll it, never read or close it. Stable for the handle's life, also across reconnects;
+   after fork() the child has its own under the same number. Negative ferry_status on error. */
+FERRY_API int ferry_fd(ferry_t* h);
+/* Non-blocking: reads what has arrived, times out calls past their deadline, and runs the callbacks of the
+   completed calls. Returns how many callbacks ran (0 included), or a negative ferry_status (-FERRY_E_INVALID
+   for a NULL handle). */
+FERRY_API int ferry_process(ferry_t* h);
+FERRY_API int ferry_put_async(ferry_t* h, const void* key, size_t klen, const void* value, size_t vlen,
+                              const ferry_options* opts, ferry_async_callback callback, void* user);
+FERRY_API int ferry_get_async(ferry_t* h, const void* key, size_t klen, const ferry_options* opts,
+                              ferry_async_callback callback, void* user);
+FERRY_API int ferry_delete_async(ferry_t* h, const void* key, size_t klen, const ferry_options* opts,
+                                 ferry_async_callback callback, void* user);
+FERRY_API int ferry_stat_async(ferry_t* h, const void* key, size_t klen, const ferry_options* opts,
+                               ferry_async_callback callback, void* user);
 
 #ifdef __cplusplus
 }

@@ -80,6 +80,56 @@ struct list_page {
   bool more = false;
 };
 
+/// An open chunked upload (ferry_upload): write pieces at offsets, then commit(). Destroying it, or a
+/// failed commit followed by destruction, aborts it. Move-only.
+class upload {
+ public:
+  upload() noexcept = default;
+  explicit upload(ferry_upload* u) noexcept : u_(u) {}
+  upload(upload&& other) noexcept : u_(std::exchange(other.u_, nullptr)) {}
+  upload& operator=(upload&& other) noexcept {
+    if (this != &other) {
+      abort();
+      u_ = std::exchange(other.u_, nullptr);
+    }
+    return *this;
+  }
+  upload(const upload&) = delete;
+  upload& operator=(const upload&) = delete;
+  ~upload() { abort(); }
+
+  /// The bytes at `offset` (any order; cut into chunks and pipelined by the library).
+  result<void> write(std::uint64_t offset, bytes data, const ferry_options* opts = nullptr) noexcept {
+    int rc = ferry_upload_write(u_, offset, data.data(), data.size(), opts);
+    return rc == FERRY_OK ? result<void>{} : result<void>{error{rc}};
+  }
+  /// Commits `total_size` bytes; on success the upload is done (empty).
+  result<ferry_object_info> commit(std::uint64_t total_size, const ferry_options* opts = nullptr) noexcept {
+    ferry_object_info info{};
+    if (int rc = ferry_upload_commit(u_, total_size, &info, opts); rc != FERRY_OK) return error{rc};
+    u_ = nullptr;
+    return info;
+  }
+  /// Drops the upload at ferryd (best effort); the object is empty afterwards.
+  result<void> abort() noexcept {
+    if (u_ == nullptr) return {};
+    int rc = ferry_upload_abort(std::exchange(u_, nullptr));
+    return rc == FERRY_OK ? result<void>{} : result<void>{error{rc}};
+  }
+  std::uint32_t chunk_size() const noexcept { return ferry_upload_chunk_size(u_); }
+  explicit operator bool() const noexcept { return u_ != nullptr; }
+
+ private:
+  ferry_upload* u_ = nullptr;
+};
+
+/// What one ranged read copied.
+struct read_result {
+  std::size_t size = 0;
+  bool eof = false;
+  ferry_object_info info{};
+};
+
 /// One libferry handle: thread-safe and fork-safe like the C handle it owns.
 class handle {
  public:
@@ -139,6 +189,28 @@ class handle {
     if (int rc = ferry_stat(h_, key.data(), key.size(), &info, opts); rc != FERRY_OK) return error{rc};
     return info;
   }
+  /// Opens a chunked upload of `key` (size_hint 0: unknown).
+  result<upload> open_upload(bytes key, std::uint64_t size_hint = 0, const ferry_options* opts = nullptr) noexcept {
+    ferry_upload* u = nullptr;
+    if (int rc = ferry_upload_open(h_, key.data(), key.size(), size_hint, &u, opts); rc != FERRY_OK)
+      return error{rc};
+    return upload{u};
+  }
+  /// Up to buf.size() bytes of the object from `offset` into buf.
+  result<read_result> read(bytes key, std::uint64_t offset, std::span<std::byte> buf,
+                           const ferry_options* opts = nullptr) noexcept {
+    read_result out;
+    int eof = 0;
+    int rc = ferry_read(h_, key.data(), key.size(), offset, buf.data(), buf.size(), &out.size, &eof, &out.info, opts);
+    if (rc != FERRY_OK) return error{rc};
+    out.eof = eof != 0;
+    return out;
+  }
+  /// The async API's readiness descriptor (see ferry_fd) and completion step (see ferry_process); submit
+  /// with the C functions on native().
+  int fd() const noexcept { return ferry_fd(h_); }
+  int process() noexcept { return ferry_process(h_); }
+
   /// One page of the keys starting with `prefix`, after `cursor` (empty: from the first); limit 0: ferryd's.
   result<list_page> list(bytes prefix, bytes cursor = {}, std::uint32_t limit = 0,
                          const ferry_options* opts = nullptr) {

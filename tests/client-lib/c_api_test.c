@@ -48,6 +48,33 @@ int main(void) {
     EXPECT(ferry_list_info(NULL, 0) == NULL && ferry_list_next_cursor(NULL, NULL) == NULL);
     ferry_list_free(NULL);
   }
+  {
+    ferry_upload* up = (ferry_upload*)&n; /* must be reset to NULL */
+    char buf[4];
+    size_t got = 7;
+    int eof = 7;
+    EXPECT(ferry_upload_open(NULL, "k", 1, 0, &up, &opts) == FERRY_E_INVALID);
+    EXPECT(up == NULL);
+    EXPECT(ferry_upload_open(NULL, "k", 1, 0, NULL, &opts) == FERRY_E_INVALID);
+    EXPECT(ferry_upload_write(NULL, 0, "v", 1, &opts) == FERRY_E_INVALID);
+    EXPECT(ferry_upload_commit(NULL, 1, &info, &opts) == FERRY_E_INVALID);
+    EXPECT(ferry_upload_abort(NULL) == FERRY_OK);
+    EXPECT(ferry_upload_chunk_size(NULL) == 0);
+    EXPECT(ferry_read(NULL, "k", 1, 0, buf, sizeof(buf), &got, &eof, NULL, &opts) == FERRY_E_INVALID);
+    EXPECT(got == 0 && eof == 0);
+    EXPECT(ferry_read(NULL, "k", 1, 0, buf, sizeof(buf), NULL, &eof, NULL, &opts) == FERRY_E_INVALID);
+  }
+  {
+    ferry_async_result r;
+    memset(&r, 0, sizeof(r));
+    EXPECT(r.value == NULL && r.vlen == 0);
+    EXPECT(ferry_fd(NULL) == -FERRY_E_INVALID);
+    EXPECT(ferry_process(NULL) == -FERRY_E_INVALID);
+    EXPECT(ferry_put_async(NULL, "k", 1, "v", 1, &opts, NULL, NULL) == FERRY_E_INVALID);
+    EXPECT(ferry_get_async(NULL, "k", 1, &opts, NULL, NULL) == FERRY_E_INVALID);
+    EXPECT(ferry_delete_async(NULL, "k", 1, &opts, NULL, NULL) == FERRY_E_INVALID);
+    EXPECT(ferry_stat_async(NULL, "k", 1, &opts, NULL, NULL) == FERRY_E_INVALID);
+  }
   EXPECT(ferry_last_detail() != NULL && ferry_last_detail()[0] == '\0');
   ferry_close(NULL);
   ferry_free(NULL);

@@ -7,6 +7,9 @@ bad=$(nm -D --defined-only "$lib" | awk '{print $NF}' | sed 's/@.*//' | grep -v 
 if [ -n "$bad" ]; then
   echo "symbols exported beyond ferry_*:"; echo "$bad"; exit 1
 fi
-nm -D --defined-only "$lib" | grep -q ' T ferry_open@@FERRY_0' || { echo "ferry_open missing"; exit 1; }
+for f in ferry_open ferry_upload_open ferry_upload_write ferry_upload_commit ferry_upload_abort ferry_read \
+         ferry_fd ferry_process ferry_put_async ferry_get_async ferry_delete_async ferry_stat_async; do
+  nm -D --defined-only "$lib" | grep -q " T $f@@FERRY_0\$" || { echo "$f missing from FERRY_0"; exit 1; }
+done
 readelf -d "$lib" | grep -q 'SONAME.*\[libferry\.so\.0\]' || { echo "wrong SONAME"; exit 1; }
 echo "exports ok: $(nm -D --defined-only "$lib" | grep -c ' T ferry_') ferry_* functions"

@@ -14,48 +14,14 @@
 
 #include "ferry.h"
 #include "ferry.hpp"
+#include "client_session.hpp"
 #include "scripted_peer.hpp"
 
 using ferry::test::garbage;
+using ferry::test::session;
+using ferry::test::wait_child;
 using ferry::test::scripted_peer;
 using ferry::test::temp_dir;
-
-namespace {
-
-struct session {
-  temp_dir dir;
-  scripted_peer peer{dir.path + "/ferryd.sock"};
-  ferry_t* h = nullptr;
-  session() { REQUIRE(ferry_open(peer.path().c_str(), &h) == FERRY_OK); }
-  ~session() { ferry_close(h); }
-
-  int put(const std::string& k, const std::string& v, const ferry_options* o = nullptr) {
-    return ferry_put(h, k.data(), k.size(), v.data(), v.size(), o);
-  }
-  int get(const std::string& k, std::string& out, const ferry_options* o = nullptr) {
-    void* p = nullptr;
-    size_t n = 0;
-    int rc = ferry_get_alloc(h, k.data(), k.size(), &p, &n, nullptr, o);
-    out.assign(static_cast<const char*>(p), p != nullptr ? n : 0);
-    ferry_free(p);
-    return rc;
-  }
-};
-
-/// Waits for a child for at most `limit`, killing it past that; returns its exit status or -1.
-int wait_child(pid_t pid, std::chrono::milliseconds limit) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  int st = 0;
-  while (std::chrono::steady_clock::now() < until) {
-    if (::waitpid(pid, &st, WNOHANG) == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &st, 0);
-  return -1;
-}
-
-}  // namespace
 
 TEST_CASE("every sync call round-trips its bytes and statuses", "[client-lib]") {
   session s;

@@ -144,6 +144,9 @@ std::size_t count_calls(scripted_peer& peer, std::uint32_t proc) {
 
 constexpr std::uint32_t put_proc = 1;
 constexpr std::uint32_t list_proc = 5;
+constexpr std::uint32_t write_open_proc = 6;
+constexpr std::uint32_t write_commit_proc = 8;
+constexpr std::uint32_t read_proc = 10;
 
 }  // namespace
 
@@ -221,6 +224,48 @@ TEST_CASE("ferry put sends the file's bytes and get writes them out exactly", "[
     ::unsetenv(FERRY_SOCKET_ENV);
     CHECK(r.exit == 0);
     CHECK(r.out == value);
+  }
+}
+
+TEST_CASE("ferry put streams a value over 16 MiB as a chunked upload and get reads it back in ranges",
+          "[ferry_cli]") {
+  fixture f;
+  const std::string huge = all_bytes(FERRY_MAX_VALUE + 5 * 1000 * 1000 + 3);
+  spill(f.dir.path + "/huge", huge);
+  for (auto* from : {"file", "stdin file", "stream"}) {
+    INFO(from);
+    std::string how = from;
+    std::string key = "huge/" + how;
+    auto before = count_calls(f.peer, put_proc);
+    auto r = how == "file"         ? f.ferry({"put", key, f.dir.path + "/huge"})
+             : how == "stdin file" ? f.ferry({"put", key}, f.dir.path + "/huge")
+                                   : f.ferry_streamed({"put", key}, huge);
+    CHECK(r.exit == 0);
+    CHECK(r.err.empty());
+    CHECK(count_calls(f.peer, put_proc) == before);  // no PUT: WRITE_OPEN, chunks, COMMIT
+    CHECK(f.peer.stored(key) == huge);
+    CHECK(f.peer.open_uploads() == 0);
+  }
+  CHECK(count_calls(f.peer, write_open_proc) == 3);
+  CHECK(count_calls(f.peer, write_commit_proc) == 3);
+
+  auto to_file = f.ferry({"get", "huge/file", f.dir.path + "/back"});
+  CHECK(to_file.exit == 0);
+  CHECK(to_file.err.empty());
+  CHECK(slurp(f.dir.path + "/back") == huge);
+  CHECK(count_calls(f.peer, read_proc) == (huge.size() + (4u << 20) - 1) / (4u << 20));
+  auto to_stdout = f.ferry({"--json", "get", "huge/stream", f.dir.path + "/back2"});
+  CHECK(to_stdout.exit == 0);
+  CHECK(to_stdout.out.find(fmt::format(R"("size":{})", huge.size())) != std::string::npos);
+  CHECK(slurp(f.dir.path + "/back2") == huge);
+
+  SECTION("a refused upload is reported with ferryd's status and leaves nothing behind") {
+    f.peer.fail_next(ferry::proto::status::no_space, "store full");
+    auto r = f.ferry({"put", "huge/full", f.dir.path + "/huge"});
+    CHECK(r.exit == 4);
+    CHECK(r.err == fmt::format("ferry: put huge/full: {}: store full\n", ferry_strerror(FERRY_NO_SPACE)));
+    CHECK(f.peer.open_uploads() == 0);
+    CHECK(f.peer.stored("huge/full").empty());
   }
 }
 
@@ -345,23 +390,12 @@ TEST_CASE("ferry exits by error class", "[ferry_cli]") {
     f.peer.fail_next(ferry::proto::status::no_space, "store full");
     CHECK(f.ferry({"put", "k", f.dir.path + "/v"}).exit == 4);
   }
-  SECTION("4: a value over one PUT is refused before sending, from a file or a pipe") {
+  SECTION("4: --if-absent cannot apply to a value over one PUT (a chunked upload has no condition)") {
     spill(f.dir.path + "/huge", std::string(FERRY_MAX_VALUE + 1, 'x'));
-    auto before = count_calls(f.peer, put_proc);
-    for (auto* from : {"file", "stdin file", "stream"}) {
-      INFO(from);
-      std::string how = from;
-      auto r = how == "file"       ? f.ferry({"put", "huge", f.dir.path + "/huge"})
-               : how == "stdin file" ? f.ferry({"put", "huge"}, f.dir.path + "/huge")
-                                     : f.ferry_streamed({"put", "huge"}, std::string(FERRY_MAX_VALUE + 1, 'x'));
-      CHECK(r.exit == 4);
-      CHECK(r.err.starts_with(fmt::format("ferry: put huge: {}: ", ferry_strerror(FERRY_TOO_BIG))));
-      CHECK(r.err.find("chunked upload is not in libferry yet") != std::string::npos);
-    }
-    CHECK(count_calls(f.peer, put_proc) == before);
-    spill(f.dir.path + "/max", std::string(FERRY_MAX_VALUE, 'x'));
-    f.peer.max_value(FERRY_MAX_VALUE);
-    CHECK(f.ferry({"put", "max", f.dir.path + "/max"}).exit == 0);
+    auto r = f.ferry({"put", "--if-absent", "huge", f.dir.path + "/huge"});
+    CHECK(r.exit == 4);
+    CHECK(r.err.find("--if-absent is not available above 16 MiB") != std::string::npos);
+    CHECK(count_calls(f.peer, write_open_proc) == 0);
   }
   SECTION("5: ferryd is not there") {
     auto r = run_ferry(f.dir, {"--socket", f.dir.path + "/absent.sock", "stat", "k"});

@@ -97,6 +97,11 @@ void scripted_peer::close_all() {
   for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
 }
 
+std::size_t scripted_peer::open_uploads() {
+  std::lock_guard lk(mu_);
+  return uploads_.size();
+}
+
 std::vector<pid_t> scripted_peer::peer_pids() {
   std::lock_guard lk(mu_);
   return pids_;
@@ -238,14 +243,19 @@ void scripted_peer::serve(int fd) {
         }
       }
       if (held) continue;
-      if (!reorder_) {
+      if (!reorder_ && reverse_batch_ == 0) {
         send_reply(reply);
         continue;
       }
       if (batch.empty()) batch_start = clk::now();
       batch.emplace_back(xid, std::move(reply));
     }
-    if (!batch.empty() && (batch.size() >= 8 || clk::now() - batch_start > std::chrono::milliseconds(20))) flush();
+    if (std::size_t gather = reverse_batch_; gather != 0) {
+      if (batch.size() >= gather) flush();
+    } else if (!batch.empty() &&
+               (batch.size() >= 8 || clk::now() - batch_start > std::chrono::milliseconds(20))) {
+      flush();
+    }
   }
   {
     std::lock_guard lk(mu_);
@@ -299,6 +309,11 @@ bytes scripted_peer::answer(std::uint32_t xid, std::uint32_t proc, std::span<con
         res.code = proto::status::not_found;
         return reply(res);
       }
+      if (it->second.size() > proto::max_value) {  // as ferryd: a chunked object is read with READ
+        res.code = proto::status::too_big;
+        res.detail = "over one GET: use READ";
+        return reply(res);
+      }
       res.found.info = info_of(it->second);
       res.found.data = xdr::as_bytes(it->second);
       return reply(res);  // flattened before the lock is released
@@ -343,6 +358,92 @@ bytes scripted_peer::answer(std::uint32_t xid, std::uint32_t proc, std::span<con
       res.page.more = in_range(it);
       if (!res.page.entries.empty()) res.page.next_cursor = res.page.entries.back().key;
       return reply(std::move(res));  // views into store_, flattened before the lock is released
+    }
+    case pc::proc::write_open: {
+      auto a = xdr::decode<pc::write_open_args>(args);
+      if (!a) break;
+      calls_.push_back({proc, text(a->key), a->id});
+      proto::write_open_res res;
+      if (failure) return reply(res);  // a refused open opens nothing
+      std::uint64_t id = next_upload_++;
+      uploads_[id].key = text(a->key);
+      res.up = {id, chunk_size_};
+      return reply(res);
+    }
+    case pc::proc::write_chunk: {
+      auto a = xdr::decode<pc::write_chunk_args>(args);
+      if (!a) break;
+      calls_.push_back({proc, {}, {}});
+      ++chunks_;
+      proto::reply res;
+      auto it = uploads_.find(a->upload_id);
+      if (it == uploads_.end()) {
+        res.code = proto::status::no_upload;
+        res.detail = "no such upload";
+        return reply(res);
+      }
+      auto& up = it->second;
+      if (up.data.size() < a->offset + a->data.size()) up.data.resize(a->offset + a->data.size());
+      if (!a->data.empty()) std::memcpy(up.data.data() + a->offset, a->data.data(), a->data.size());
+      up.chunks[a->offset] = a->data.size();
+      return reply(res);
+    }
+    case pc::proc::write_commit: {
+      auto a = xdr::decode<pc::write_commit_args>(args);
+      if (!a) break;
+      calls_.push_back({proc, {}, {}});
+      proto::write_res res;
+      auto it = uploads_.find(a->upload_id);
+      if (it == uploads_.end()) {
+        res.code = proto::status::no_upload;
+        res.detail = "no such upload";
+        return reply(res);
+      }
+      std::uint64_t written = 0;
+      for (auto [at, n] : it->second.chunks) written += n;
+      if (written != a->size || it->second.data.size() != a->size) {
+        res.code = proto::status::bad_range;
+        res.detail = "size does not match the bytes written";
+      } else {
+        store_[it->second.key] = std::move(it->second.data);
+        res.ver = {++hlc_, 7};
+      }
+      uploads_.erase(it);
+      return reply(res);
+    }
+    case pc::proc::write_abort: {
+      auto a = xdr::decode<pc::write_abort_args>(args);
+      if (!a) break;
+      calls_.push_back({proc, {}, {}});
+      proto::reply res;
+      if (uploads_.erase(a->upload_id) == 0) {
+        res.code = proto::status::no_upload;
+        res.detail = "no such upload";
+      }
+      return reply(res);
+    }
+    case pc::proc::read: {
+      auto a = xdr::decode<pc::read_args>(args);
+      if (!a) break;
+      calls_.push_back({proc, text(a->key), {}});
+      proto::read_res res;
+      auto it = store_.find(text(a->key));
+      if (it == store_.end()) {
+        res.code = proto::status::not_found;
+        res.detail = "no such key";
+        return reply(res);
+      }
+      const std::string& v = it->second;
+      if (a->offset > v.size()) {
+        res.code = proto::status::bad_range;
+        res.detail = "offset past the end";
+        return reply(res);
+      }
+      std::size_t n = std::min<std::uint64_t>(a->length, v.size() - a->offset);
+      res.data.info = info_of(v);
+      res.data.data = xdr::bytes_view{reinterpret_cast<const xdr::byte*>(v.data()) + a->offset, n};
+      res.data.eof = a->offset + n == v.size();
+      return reply(res);
     }
     default:
       break;

@@ -49,6 +49,8 @@ class scripted_peer {
 
   /// Gathers calls (up to 8, or 20 ms) and answers each batch newest first.
   void reorder(bool on) { reorder_ = on; }
+  /// Replies are kept back until n of them are gathered, then sent newest first (0: off).
+  void reverse_batches_of(std::size_t n) { reverse_batch_ = n; }
   /// Replies to calls on `key` are kept back until release_held(), then sent before the next reply.
   void hold(std::string key);
   void release_held() { release_ = true; }
@@ -62,6 +64,8 @@ class scripted_peer {
   void max_value(std::size_t n) { max_value_ = n; }
   /// LIST pages hold at most this many entries when the call's limit is 0 (or larger).
   void list_page_size(std::uint32_t n) { list_page_size_ = n; }
+  /// The chunk size WRITE_OPEN offers.
+  void chunk_size(std::uint32_t n) { chunk_size_ = n; }
   /// The next call is answered with `code` and `detail` (in its result's detail arm, where it has one).
   void fail_next(proto::status code, std::string detail);
 
@@ -71,6 +75,10 @@ class scripted_peer {
   std::vector<std::vector<std::uint8_t>> list_args();
   /// The value stored under `key` ("" if none), for checking what a client sent.
   std::string stored(const std::string& key);
+  /// Uploads opened and neither committed nor aborted.
+  std::size_t open_uploads();
+  /// WRITE_CHUNK calls received.
+  int chunks_received() { return chunks_; }
   int connections() { return connections_; }
   int replies_out_of_order() { return out_of_order_; }
   int held_sent() { return held_sent_; }
@@ -91,9 +99,21 @@ class scripted_peer {
   std::atomic<int> held_sent_{0};
   std::atomic<std::size_t> max_value_{1u << 20};
   std::atomic<std::uint32_t> list_page_size_{100};
+  std::atomic<std::size_t> reverse_batch_{0};
+  std::atomic<std::uint32_t> chunk_size_{1u << 20};
+  std::atomic<int> chunks_{0};
+
+  /// An upload in the peer's object model: bytes land at their offsets; COMMIT checks the total.
+  struct upload {
+    std::string key;
+    std::string data;
+    std::map<std::uint64_t, std::uint64_t> chunks;  // offset -> length: a resent chunk counts once
+  };
 
   std::mutex mu_;  // everything below
   std::map<std::string, std::string> store_;
+  std::map<std::uint64_t, upload> uploads_;
+  std::uint64_t next_upload_ = 0x5eed0000;
   std::uint64_t hlc_ = 0;
   std::set<std::string> held_keys_;
   std::vector<std::vector<std::uint8_t>> held_replies_;
