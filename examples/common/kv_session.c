@@ -1,6 +1,7 @@
 /*
  * kv_session.c: the line protocol of the examples (see examples/README.md): requests are parsed from a
- * bounded buffer, executed with libferry's synchronous calls, and answered with blocking writes.
+ * bounded buffer (kv_parse_request, shared with the epoll example), executed with libferry's synchronous
+ * calls, and answered with blocking writes.
  */
 #include "kv_session.h"
 
@@ -52,22 +53,44 @@ static int send_error(int fd, const char* detail) {
 /* A key is one non-empty token: the protocol separates fields by single spaces. */
 static int valid_key(const char* key, size_t klen) { return klen > 0 && memchr(key, ' ', klen) == NULL; }
 
-static int handle_put(ferry_t* h, int fd, const char* args, size_t len) {
-  const char* space = memchr(args, ' ', len);
-  if (space == NULL || space == args) return send_error(fd, "usage: PUT key value");
-  size_t klen = (size_t)(space - args);
-  const char* value = space + 1;
-  size_t vlen = len - klen - 1;
-  int rc = ferry_put(h, args, klen, value, vlen, NULL);
+struct kv_request kv_parse_request(const char* line, size_t len) {
+  struct kv_request req = {KV_BAD, NULL, 0, NULL, 0, "unknown request (PUT key value | GET key)"};
+  if (len > 0 && line[len - 1] == '\r') --len;
+  if (len >= 4 && memcmp(line, "PUT ", 4) == 0) {
+    const char* args = line + 4;
+    size_t alen = len - 4;
+    const char* space = memchr(args, ' ', alen);
+    if (space == NULL || space == args) {
+      req.error = "usage: PUT key value";
+      return req;
+    }
+    req.verb = KV_PUT;
+    req.key = args;
+    req.klen = (size_t)(space - args);
+    req.value = space + 1;
+    req.vlen = alen - req.klen - 1;
+  } else if (len >= 4 && memcmp(line, "GET ", 4) == 0) {
+    if (!valid_key(line + 4, len - 4)) {
+      req.error = "usage: GET key";
+      return req;
+    }
+    req.verb = KV_GET;
+    req.key = line + 4;
+    req.klen = len - 4;
+  }
+  return req;
+}
+
+static int handle_put(ferry_t* h, int fd, const struct kv_request* req) {
+  int rc = ferry_put(h, req->key, req->klen, req->value, req->vlen, NULL);
   if (rc != FERRY_OK) return send_error(fd, ferry_strerror(rc));
   return send_text(fd, "OK\n");
 }
 
-static int handle_get(ferry_t* h, int fd, const char* key, size_t klen) {
-  if (!valid_key(key, klen)) return send_error(fd, "usage: GET key");
+static int handle_get(ferry_t* h, int fd, const struct kv_request* req) {
   void* value = NULL;
   size_t vlen = 0;
-  int rc = ferry_get_alloc(h, key, klen, &value, &vlen, NULL, NULL);
+  int rc = ferry_get_alloc(h, req->key, req->klen, &value, &vlen, NULL, NULL);
   if (rc == FERRY_NOT_FOUND) return send_text(fd, "NOTFOUND\n");
   if (rc != FERRY_OK) return send_error(fd, ferry_strerror(rc));
   char head[40];
@@ -80,12 +103,18 @@ static int handle_get(ferry_t* h, int fd, const char* key, size_t klen) {
   return sent;
 }
 
-/* One request line without its '\n' (a trailing '\r' is dropped, for telnet). */
-static int handle_line(ferry_t* h, int fd, char* line, size_t len) {
-  if (len > 0 && line[len - 1] == '\r') --len;
-  if (len >= 4 && memcmp(line, "PUT ", 4) == 0) return handle_put(h, fd, line + 4, len - 4);
-  if (len >= 4 && memcmp(line, "GET ", 4) == 0) return handle_get(h, fd, line + 4, len - 4);
-  return send_error(fd, "unknown request (PUT key value | GET key)");
+/* One request line without its '\n'. */
+static int handle_line(ferry_t* h, int fd, const char* line, size_t len) {
+  struct kv_request req = kv_parse_request(line, len);
+  switch (req.verb) {
+    case KV_PUT:
+      return handle_put(h, fd, &req);
+    case KV_GET:
+      return handle_get(h, fd, &req);
+    case KV_BAD:
+      break;
+  }
+  return send_error(fd, req.error);
 }
 
 /* Answers every complete line in buf[0, used). The bytes consumed, or -1 when an answer could not be sent. */
@@ -119,7 +148,7 @@ int kv_serve_connection(ferry_t* h, int fd) {
       break;
     }
     if (consumed == 0 && used == KV_MAX_LINE) {
-      result = send_error(fd, "request line too long");
+      result = send_error(fd, KV_ERR_LINE_TOO_LONG);
       break;
     }
     memmove(buf, buf + consumed, used - (size_t)consumed);

@@ -235,7 +235,8 @@ void check_serves_concurrent_clients(const std::string& binary, const std::strin
   CHECK(stop_example(server) == "served " + std::to_string(concurrent_clients) + " connections");
 }
 
-const std::vector<std::string> example_binaries{FERRY_EXAMPLE_FORKING_BIN, FERRY_EXAMPLE_THREADED_BIN};
+const std::vector<std::string> example_binaries{FERRY_EXAMPLE_FORKING_BIN, FERRY_EXAMPLE_THREADED_BIN,
+                                                FERRY_EXAMPLE_EPOLL_BIN};
 
 }  // namespace
 
@@ -249,6 +250,71 @@ TEST_CASE("the threaded example serves 20 concurrent clients over one shared han
           "having joined every thread",
           "[examples]") {
   check_serves_concurrent_clients(FERRY_EXAMPLE_THREADED_BIN, "examples/threaded/", false);
+}
+
+TEST_CASE("the epoll example serves 20 concurrent clients through async calls on one handle, then exits on "
+          "SIGTERM",
+          "[examples]") {
+  check_serves_concurrent_clients(FERRY_EXAMPLE_EPOLL_BIN, "examples/epoll/", false);
+}
+
+TEST_CASE("the examples answer 50 requests sent in one write in order, each taking effect in order",
+          "[examples]") {
+  const auto binary = GENERATE(from_range(example_binaries));
+  INFO(binary);
+  constexpr int pipelined = 50;
+  cluster c(2, 2, 2);
+  auto server = start_example(binary, c.ferryd.socket);
+  {
+    // Ten blocks of five: PUT k_b, then a run of GETs: k_b, k_(b-1) (absent for b = 0), an absent key, k_b.
+    // A GET overtaking the PUT before it shows as NOTFOUND, an answer out of place as a wrong value or a
+    // VALUE for a NOTFOUND.
+    const std::string prefix = "examples/pipelined/" + std::to_string(::getpid()) + "/";
+    std::string batch;
+    std::vector<std::string> expected;
+    auto get = [&](const std::string& key, bool present) {
+      batch += "GET " + key + "\n";
+      expected.push_back(present ? "VALUE " + std::to_string(value_of(key).size()) + "\n" + value_of(key)
+                                 : "NOTFOUND");
+    };
+    for (int b = 0; b < pipelined / 5; ++b) {
+      const auto key = key_of(prefix, b);
+      batch += "PUT " + key + " " + value_of(key) + "\n";
+      expected.emplace_back("OK");
+      get(key, true);
+      get(key_of(prefix, b - 1), b > 0);
+      get(key_of(prefix + "absent/", b), false);
+      get(key, true);
+    }
+    line_client conn(server.port);
+    conn.send(batch);
+    for (int i = 0; i < pipelined; ++i) {
+      INFO("answer " << i);
+      CHECK(conn.answer() == expected[static_cast<std::size_t>(i)]);
+    }
+  }
+  CHECK(stop_example(server) == "served 1 connections");
+}
+
+TEST_CASE("the epoll example outlives clients that leave with calls in flight", "[examples]") {
+  constexpr int leavers = 10;
+  cluster c(2, 2, 2);
+  auto server = start_example(FERRY_EXAMPLE_EPOLL_BIN, c.ferryd.socket);
+  for (int i = 0; i < leavers; ++i) {
+    // A PUT and a run of 29 GETs (in flight together), then gone before any answer is read: their callbacks
+    // find the connection closed (and its slot, maybe, taken by the next client).
+    line_client conn(server.port);
+    const auto key = key_of("examples/leaver/", i);
+    std::string batch = "PUT " + key + " " + value_of(key) + "\n";
+    for (int j = 0; j < 29; ++j) batch += "GET " + key + "\n";
+    conn.send(batch);
+  }
+  {
+    line_client conn(server.port);
+    CHECK(conn.request("PUT examples/after-leavers still here") == "OK");
+    CHECK(conn.request("GET examples/after-leavers") == "VALUE 10\nstill here");
+  }
+  CHECK(stop_example(server) == "served " + std::to_string(leavers + 1) + " connections");
 }
 
 TEST_CASE("the examples answer every request of the line protocol as documented", "[examples]") {
