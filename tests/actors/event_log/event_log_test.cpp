@@ -3,6 +3,8 @@
 // captured by a sink passed as extra_sink; stderr is off.
 #include <catch2/catch.hpp>
 
+#include <cctype>
+
 #include <caf/all.hpp>
 
 #include <cstdlib>
@@ -10,7 +12,6 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -44,12 +45,19 @@ protected:
   void flush_() override { ++flushes; }
 };
 
-/// A line without its timestamp, which is checked for shape instead.
+/// A line without its timestamp, which is checked for shape instead: "ts=YYYY-MM-DDTHH:MM:SS.uuuuuuZ ".
+/// (By hand, not std::regex: GCC 12 warns maybe-uninitialized inside <regex> at -O1 with sanitizers.)
 std::string without_ts(const std::string& line) {
-  static const std::regex ts{R"(^ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z )"};
-  std::smatch m;
-  REQUIRE(std::regex_search(line, m, ts));
-  return line.substr(m.length(0));
+  static constexpr std::string_view shape = "ts=dddd-dd-ddTdd:dd:dd.ddddddZ ";
+  REQUIRE(line.size() >= shape.size());
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    INFO("timestamp byte " << i << " of: " << line);
+    if (shape[i] == 'd')
+      REQUIRE(std::isdigit(static_cast<unsigned char>(line[i])));
+    else
+      REQUIRE(line[i] == shape[i]);
+  }
+  return line.substr(shape.size());
 }
 
 struct temp_dir {
