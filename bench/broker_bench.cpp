@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "bench/bench_wire.hpp"
+#include "bench/load_result.hpp"
 #include "xdr/codec.hpp"
 #include "xdr/protocol/client.hpp"
 #include "xdr/protocol/store.hpp"
@@ -54,13 +55,7 @@ struct options {
   arm which() const { return ferryd_socket.empty() ? arm::direct : arm::ferryd; }
 };
 
-struct conn_result {
-  std::uint64_t ops = 0;
-  std::uint64_t errors = 0;
-  std::vector<double> latencies_us;
-  std::string first_error;
-  clock_type::time_point finished{};
-};
+using conn_result = load_result;
 
 int connect_to(const options& o) {
   return o.which() == arm::ferryd ? connect_unix(o.ferryd_socket) : connect_tcp(o.store_port);
@@ -201,22 +196,8 @@ int run_load(const options& o) {
     threads.emplace_back([&, i] { results[i] = run_connection(o, i, ready, started); });
   for (auto& t : threads) t.join();
   conn_result all;
-  for (auto& r : results) {
-    all.ops += r.ops;
-    all.errors += r.errors;
-    if (all.first_error.empty()) all.first_error = r.first_error;
-    all.finished = std::max(all.finished, r.finished);
-    all.latencies_us.insert(all.latencies_us.end(), r.latencies_us.begin(), r.latencies_us.end());
-  }
-  double elapsed = std::chrono::duration<double>(all.finished - started).count();
-  auto p50 = percentile(all.latencies_us, 0.50), p99 = percentile(all.latencies_us, 0.99),
-       p999 = percentile(all.latencies_us, 0.999);
-  fmt::print("arm={} op={} c={} d={} ops={} seconds={:.2f} ops_per_s={:.0f} p50_us={:.1f} p99_us={:.1f} "
-             "p999_us={:.1f} errors={}\n",
-             o.which() == arm::ferryd ? "ferryd" : "direct", o.op, o.connections, o.depth, all.ops, elapsed,
-             elapsed > 0 ? static_cast<double>(all.ops) / elapsed : 0.0, p50, p99, p999, all.errors);
-  if (all.errors != 0) fmt::print("first error: {}\n", all.first_error);
-  return all.errors == 0 ? 0 : 1;
+  for (auto& r : results) all.add(r);
+  return print_result_line(o.which() == arm::ferryd ? "ferryd" : "direct", o.op, o.connections, o.depth, all, started);
 }
 
 // VmRSS of a process in KiB, from /proc/PID/status; nullopt when it cannot be read.

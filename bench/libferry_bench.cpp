@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bench/bench_wire.hpp"
+#include "bench/load_result.hpp"
 #include "ferry.h"
 
 using namespace ferry::bench;
@@ -37,13 +38,7 @@ struct options {
   bool async() const { return mode == "async"; }
 };
 
-struct run_result {
-  std::uint64_t ops = 0;
-  std::uint64_t errors = 0;
-  std::vector<double> latencies_us;
-  std::string first_error;
-  clock_type::time_point finished{};
-
+struct run_result : load_result {
   void record(int status, clock_type::time_point sent, clock_type::time_point now) {
     latencies_us.push_back(std::chrono::duration<double, std::micro>(now - sent).count());
     if (status == FERRY_OK) {
@@ -118,13 +113,7 @@ run_result run_sync(ferry_t* h, const options& o, clock_type::time_point& starte
     threads.emplace_back([&, i] { results[i] = run_sync_thread(h, o, i, ready, started); });
   for (auto& t : threads) t.join();
   run_result all;
-  for (auto& r : results) {
-    all.ops += r.ops;
-    all.errors += r.errors;
-    if (all.first_error.empty()) all.first_error = r.first_error;
-    all.finished = std::max(all.finished, r.finished);
-    all.latencies_us.insert(all.latencies_us.end(), r.latencies_us.begin(), r.latencies_us.end());
-  }
+  for (auto& r : results) all.add(r);
   return all;
 }
 
@@ -214,15 +203,7 @@ int run(const options& o) {
   clock_type::time_point started{};
   auto all = o.async() ? run_async(h, o, started) : run_sync(h, o, started);
   ferry_close(h);
-  double elapsed = std::chrono::duration<double>(all.finished - started).count();
-  auto p50 = percentile(all.latencies_us, 0.50), p99 = percentile(all.latencies_us, 0.99),
-       p999 = percentile(all.latencies_us, 0.999);
-  fmt::print("arm=libferry-{} op={} c={} d={} ops={} seconds={:.2f} ops_per_s={:.0f} p50_us={:.1f} p99_us={:.1f} "
-             "p999_us={:.1f} errors={}\n",
-             o.mode, o.op, o.async() ? 1 : o.threads, o.async() ? o.depth : 1, all.ops, elapsed,
-             elapsed > 0 ? static_cast<double>(all.ops) / elapsed : 0.0, p50, p99, p999, all.errors);
-  if (all.errors != 0) fmt::print("first error: {}\n", all.first_error);
-  return all.errors == 0 ? 0 : 1;
+  return print_result_line("libferry-" + o.mode, o.op, o.async() ? 1 : o.threads, o.async() ? o.depth : 1, all, started);
 }
 
 }  // namespace
