@@ -19,6 +19,7 @@
 #include "actors/session/socket_io.hpp"
 #include "actors/session/status_reply.hpp"
 #include "supervision/messages.hpp"
+#include "xdr/decoder.hpp"
 
 namespace ferry::actors {
 
@@ -160,11 +161,13 @@ class refusal : public std::enable_shared_from_this<refusal<Protocol>> {
     // Record mark, xid, msg type, rpc version, program, version, procedure: 28 bytes.
     asio::async_read(socket_, asio::buffer(head_), [self](const boost::system::error_code& ec, std::size_t) {
       if (ec) return self->finish();
-      auto word = [&](std::size_t i) {
-        return static_cast<std::uint32_t>(self->head_[i]) << 24 | static_cast<std::uint32_t>(self->head_[i + 1]) << 16 |
-               static_cast<std::uint32_t>(self->head_[i + 2]) << 8 | static_cast<std::uint32_t>(self->head_[i + 3]);
-      };
-      self->reply_ = status_only_reply(word(4), word(24), proto::status::overloaded, self->detail_);
+      // The 24 bytes after the record mark, as XDR words: xid, type, rpcvers, prog, vers, proc (the
+      // buffer is exactly that long, so every read succeeds).
+      xdr::decoder d{xdr::bytes_view{self->head_}.subspan(4)};
+      const auto xid = *d.u32();
+      for (int skipped = 0; skipped < 4; ++skipped) (void)d.u32();
+      const auto proc = *d.u32();
+      self->reply_ = status_only_reply(xid, proc, proto::status::overloaded, self->detail_);
       for (auto v : self->reply_.body.views()) self->buffers_.emplace_back(v.data(), v.size());
       asio::async_write(self->socket_, self->buffers_, [self](const boost::system::error_code& err, std::size_t) {
         if (err) return self->finish();

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <memory>
 #include <thread>
 
 #include "daemon_fixture.hpp"
@@ -121,4 +122,38 @@ TEST_CASE("unknown procedure, program or version get their RPC errors and the co
   CHECK(r.xid == 5);
   CHECK(r.accepted == rpc::accept_stat::success);
   CHECK(r.results.empty());
+}
+
+TEST_CASE("a connection over --max-sessions is answered OVERLOADED with the reason, then closed",
+          "[ferryd][integration][hostile]") {
+  auto stores = start_stores(1);
+  temp_dir dir;
+  auto d = start_ferryd_on(dir.file("ferryd.sock"), stores,
+                           {"--replicas", "1", "--write-quorum", "1", "--max-sessions", "2"});
+  wait_until_routing(d.socket);  // its probe session has closed again when this returns
+  client first(d.socket);
+  auto second = std::make_unique<client>(d.socket);
+  REQUIRE(first.put("a", "1") == FERRY_OK);  // both sessions exist for sure
+  REQUIRE(second->put("b", "2") == FERRY_OK);
+
+  // The third connection's first call is answered, whatever the procedure, and the socket closes.
+  raw_peer third(d.socket);
+  third.write_all(encode_call(41, pc::program, pc::version, 4, pc::key_args{xdr::as_bytes(std::string_view("a")), 0}));
+  auto rec = third.read_record();
+  REQUIRE(rec);
+  auto r = rpc::decode_reply(*rec);
+  REQUIRE(r);
+  CHECK(r->xid == 41);
+  REQUIRE(r->accepted == rpc::accept_stat::success);
+  auto res = xdr::decode<proto::reply>(r->results);
+  REQUIRE(res);
+  CHECK(res->code == proto::status::overloaded);
+  CHECK(std::string(res->detail).find("maximum of 2 sessions") != std::string::npos);
+  CHECK(third.closed_by_peer(10s));
+
+  // The admitted sessions are untouched, and a place freed is taken by the next client.
+  CHECK(first.get("b").second == "2");
+  second.reset();
+  client next(d.socket);
+  CHECK(eventually([&] { return next.put("c", "3", 2000) == FERRY_OK; }));
 }
