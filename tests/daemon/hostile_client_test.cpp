@@ -130,11 +130,13 @@ TEST_CASE("a connection over --max-sessions is answered OVERLOADED with the reas
   temp_dir dir;
   auto d = start_ferryd_on(dir.file("ferryd.sock"), stores,
                            {"--replicas", "1", "--write-quorum", "1", "--max-sessions", "2"});
-  wait_until_routing(d.socket);  // its probe session has closed again when this returns
+  wait_until_routing(d.socket);
   client first(d.socket);
   auto second = std::make_unique<client>(d.socket);
-  REQUIRE(first.put("a", "1") == FERRY_OK);  // both sessions exist for sure
-  REQUIRE(second->put("b", "2") == FERRY_OK);
+  // Both sessions exist for sure once a call succeeds on each (the routing probe's session may still
+  // be closing inside ferryd: until it is, a new client is refused and libferry reconnects next call).
+  REQUIRE(eventually([&] { return first.put("a", "1", 2000) == FERRY_OK; }));
+  REQUIRE(eventually([&] { return second->put("b", "2", 2000) == FERRY_OK; }));
 
   // The third connection's first call is answered, whatever the procedure, and the socket closes.
   raw_peer third(d.socket);
