@@ -52,48 +52,34 @@ std::variant<command_line, int> parse_command_line(int argc, char** argv) {
       "Signals: SIGHUP re-reads --config (stores added/removed, limits, log level) and keeps the running\n"
       "settings if the file has an error; SIGTERM/SIGINT drain (stop accepting, finish in-flight calls within\n"
       "--drain-grace-ms) and exit 0. stdout gets one line, \"ferryd ready on SOCKET ...\", once serving.");
-  auto flags = std::make_shared<flag_values>();
+  auto flags = std::make_shared<flag_values>();  // each option fills its optional only when given
+  auto& f = *flags;
   command_line cl;
-  std::string socket, listen_tcp, log_level, log_file, scheduler;
-  unsigned replicas = 0, write_quorum = 0, connections = 0, scheduler_threads = 0, asio_threads = 0;
-  std::uint64_t max_sessions = 0, memory_budget = 0, drain_ms = 10000;
-  std::uint32_t small_op_ms = 0;
+  std::uint64_t drain_ms = 10000;
   app.add_option("--config", cl.config_file, "TOML config file (every key: config/ferryd.example.toml)");
-  auto* o_socket = app.add_option("--socket", socket, "UNIX socket path for applications [daemon.socket]");
-  app.add_option("--store", flags->stores, "a ferry-store as HOST:PORT; repeat for each [stores.servers]");
-  auto* o_tcp = app.add_option("--listen-tcp", listen_tcp, "extra TCP listener HOST:PORT [daemon.listen_tcp]");
-  auto* o_r = app.add_option("--replicas", replicas, "R, copies of each key [stores.replicas]");
-  auto* o_w = app.add_option("--write-quorum", write_quorum, "W, replica acks per write [stores.write_quorum]");
-  auto* o_k = app.add_option("--connections", connections, "K, connections per store [stores.connections]");
-  auto* o_ms = app.add_option("--max-sessions", max_sessions, "open client sessions [limits.max_sessions]");
-  auto* o_mb = app.add_option("--memory-budget", memory_budget, "bytes all requests may hold [limits.memory_budget_bytes]");
-  auto* o_small = app.add_option("--deadline-ms", small_op_ms, "default deadline of small calls [deadlines.small_op_ms]");
-  auto* o_sched = app.add_option("--scheduler", scheduler, "CAF scheduler: sharing or stealing [runtime.scheduler]");
-  auto* o_st = app.add_option("--scheduler-threads", scheduler_threads, "CAF worker threads, 0 = one a core [runtime.scheduler_threads]");
-  auto* o_at = app.add_option("--asio-threads", asio_threads, "socket I/O threads [runtime.asio_threads]");
-  auto* o_level = app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical, off [log.level]");
-  auto* o_file = app.add_option("--log-file", log_file, "event log file [log.file]");
-  app.add_flag("--quiet", flags->quiet, "no event log on stderr [log.stderr = false]; without --log-file: no event log");
+  app.add_option("--socket", f.socket, "UNIX socket path for applications [daemon.socket]");
+  app.add_option("--store", f.stores, "a ferry-store as HOST:PORT; repeat for each [stores.servers]");
+  app.add_option("--listen-tcp", f.listen_tcp, "extra TCP listener HOST:PORT [daemon.listen_tcp]");
+  app.add_option("--replicas", f.replicas, "R, copies of each key [stores.replicas]");
+  app.add_option("--write-quorum", f.write_quorum, "W, replica acks per write [stores.write_quorum]");
+  app.add_option("--connections", f.connections, "K, connections per store [stores.connections]");
+  app.add_option("--max-sessions", f.max_sessions, "open client sessions [limits.max_sessions]");
+  app.add_option("--memory-budget", f.memory_budget, "bytes all requests may hold [limits.memory_budget_bytes]");
+  app.add_option("--deadline-ms", f.small_op_ms, "default deadline of small calls [deadlines.small_op_ms]");
+  app.add_option("--scheduler", f.scheduler, "CAF scheduler: sharing or stealing [runtime.scheduler]");
+  app.add_option("--scheduler-threads", f.scheduler_threads, "CAF worker threads, 0 = one a core [runtime.scheduler_threads]");
+  app.add_option("--asio-threads", f.asio_threads, "socket I/O threads [runtime.asio_threads]");
+  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error, critical, off [log.level]");
+  app.add_option("--log-file", f.log_file, "event log file [log.file]");
+  app.add_flag("--quiet", f.quiet, "no event log on stderr [log.stderr = false]; without --log-file: no event log");
   app.add_option("--drain-grace-ms", drain_ms, "SIGTERM: time in-flight calls get to finish (default 10000)");
   app.add_option("--writer-id", cl.writer_id, "HLC writer id, unique per ferryd of a cluster (default: random)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int code = app.exit(e);  // prints help (0) or CLI11's message; its codes vary by error kind
+    return code == 0 ? 0 : 2;      // a usage error is 2, as documented
   }
-  if (o_socket->count()) flags->socket = socket;
-  if (o_tcp->count()) flags->listen_tcp = listen_tcp;
-  if (o_r->count()) flags->replicas = replicas;
-  if (o_w->count()) flags->write_quorum = write_quorum;
-  if (o_k->count()) flags->connections = connections;
-  if (o_ms->count()) flags->max_sessions = max_sessions;
-  if (o_mb->count()) flags->memory_budget = memory_budget;
-  if (o_small->count()) flags->small_op_ms = small_op_ms;
-  if (o_sched->count()) flags->scheduler = scheduler;
-  if (o_st->count()) flags->scheduler_threads = scheduler_threads;
-  if (o_at->count()) flags->asio_threads = asio_threads;
-  if (o_level->count()) flags->log_level = log_level;
-  if (o_file->count()) flags->log_file = log_file;
   cl.drain_grace = std::chrono::milliseconds(drain_ms);
   cl.apply_flags = [flags](config::ferryd_settings& s) { flags->apply(s); };
   return cl;

@@ -131,35 +131,24 @@ class daemon_process {
     return died;
   }
 
-  std::string listener_address(const std::string& id) {
-    std::string address;
-    auto sup = sys_.registry().get<caf::actor>(fd::listeners_name);
-    if (!sup) return address;
-    self_->request(sup, 5s, supervision::which_children{})
-        .receive(
-            [&](std::vector<supervision::child_info>& kids) {
-              for (auto& k : kids) {
-                if (k.id != id || !k.actor) continue;
-                self_->request(k.actor, 5s, fa::listener_stats_atom::value)
-                    .receive([&](fa::listener_stats& st) { address = st.address; }, [](caf::error&) {});
-              }
-            },
-            [](caf::error&) {});
-    return address;
+  /// The running listeners (listener_sup's children), empty when it is not running.
+  std::vector<supervision::child_info> listeners() {
+    std::vector<supervision::child_info> out;
+    if (auto sup = sys_.registry().get<caf::actor>(fd::listeners_name))
+      self_->request(sup, 5s, supervision::which_children{})
+          .receive([&](std::vector<supervision::child_info>& kids) { out = std::move(kids); }, [](caf::error&) {});
+    std::erase_if(out, [](const supervision::child_info& k) { return !k.actor; });
+    return out;
   }
 
-  std::vector<caf::actor> listeners() {
-    std::vector<caf::actor> out;
-    auto sup = sys_.registry().get<caf::actor>(fd::listeners_name);
-    if (!sup) return out;
-    self_->request(sup, 5s, supervision::which_children{})
-        .receive(
-            [&](std::vector<supervision::child_info>& kids) {
-              for (auto& k : kids)
-                if (k.actor) out.push_back(k.actor);
-            },
-            [](caf::error&) {});
-    return out;
+  /// The bound address of listener `id` ("tcp": HOST:PORT with the port resolved), "" when it is not running.
+  std::string listener_address(const std::string& id) {
+    std::string address;
+    for (auto& k : listeners())
+      if (k.id == id)
+        self_->request(k.actor, 5s, fa::listener_stats_atom::value)
+            .receive([&](fa::listener_stats& st) { address = st.address; }, [](caf::error&) {});
+    return address;
   }
 
   // SIGHUP: re-read the file, apply what can change live, keep the rest (and say so).
@@ -199,7 +188,7 @@ class daemon_process {
     }
     if (!(o.limits == n.limits)) {
       rt_.budget()->set_limit(n.limits.memory_budget_bytes);
-      for (auto& l : listeners()) caf::anon_send(l, fa::set_accept_limits{n.limits.accept});
+      for (auto& l : listeners()) caf::anon_send(l.actor, fa::set_accept_limits{n.limits.accept});
       applied.push_back("limits");
     }
     if (!(o.deadlines == n.deadlines) || !(o.limits == n.limits)) {

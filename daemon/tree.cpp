@@ -146,9 +146,7 @@ runtime::runtime(const config::ferryd_settings& s)
 }
 
 boost::asio::io_context& runtime::next_io() {
-  std::lock_guard<std::mutex> guard(mutex_);
-  auto& io = io_[next_++ % io_.size()]->context();
-  return io;
+  return io_[next_.fetch_add(1, std::memory_order_relaxed) % io_.size()]->context();
 }
 
 void runtime::stop_io() {

@@ -14,6 +14,7 @@
 // when they start, so a router restart must restart them too (rest_for_one), and they re-enroll.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -68,9 +69,8 @@ class runtime {
 
  private:
   std::vector<std::unique_ptr<transport::io_thread>> io_;
-  std::size_t next_ = 0;
-  std::mutex mutex_;  // guards next_ and sessions_ (start functions run on CAF worker threads)
-  mutable std::mutex sessions_mutex_;
+  std::atomic<std::size_t> next_{0};   // round-robin cursor; start functions run on CAF worker threads
+  mutable std::mutex sessions_mutex_;  // guards sessions_ (replaced by reloads on the main thread)
   session_defaults sessions_;
   std::shared_ptr<session::memory_budget> budget_;
 };

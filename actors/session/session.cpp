@@ -47,8 +47,8 @@ void reject(session_actor self, transport::outgoing_record reply, std::size_t re
   answer(self, std::move(reply), request_bytes);
 }
 
+/// Ends the session for a protocol fault; the event log reports `why` with the exit reason.
 void close_session(session_actor self, const std::string& why) {
-  (void)why;  // the event log reports the exit reason
   if (self->state.io) {
     self->state.io->close();
     self->state.io.reset();
