@@ -61,21 +61,18 @@ struct harness {
                      [&](session_closed&) { closed = true; }, caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
   }
 
-  void client_sends(const bytes& payload) { asio::write(client, asio::buffer(framed(payload))); }
+  void client_sends(const bytes& payload) { asio::write(client, asio::buffer(xdr::frame_record(payload))); }
 
   /// Reads one reply record from the client side (blocking: only after pump() wrote it).
   decoded_reply client_reads() {
-    std::array<xdr::byte, 4> mark{};
-    asio::read(client, asio::buffer(mark));
-    const auto len = (std::uint32_t{mark[0]} << 24 | std::uint32_t{mark[1]} << 16 | std::uint32_t{mark[2]} << 8 | mark[3]) &
-                     ~xdr::last_fragment_bit;
-    decoded_reply out;
-    out.storage.resize(len);
-    asio::read(client, asio::buffer(out.storage));
-    auto r = xdr::rpc::decode_reply(out.storage);
-    REQUIRE(r);
-    out.reply = *r;
-    return out;
+    bytes record(4);
+    asio::read(client, asio::buffer(record));
+    auto head = xdr::scan_record(record, {});  // one header read: "need" the whole record's bytes
+    REQUIRE(head);
+    REQUIRE_FALSE(head->complete());
+    record.resize(head->bytes);
+    asio::read(client, asio::buffer(record.data() + 4, record.size() - 4));
+    return decode_record(std::move(record));
   }
 };
 

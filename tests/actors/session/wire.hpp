@@ -44,23 +44,14 @@ inline bytes raw_call(std::uint32_t xid, std::uint32_t proc, const bytes& args, 
   return out;
 }
 
-/// The same payload with a record mark (one fragment), as written to a socket.
-inline bytes framed(const bytes& payload) {
-  const auto mark = static_cast<std::uint32_t>(payload.size()) | xdr::last_fragment_bit;
-  bytes out{static_cast<xdr::byte>(mark >> 24), static_cast<xdr::byte>(mark >> 16), static_cast<xdr::byte>(mark >> 8),
-            static_cast<xdr::byte>(mark)};
-  out.insert(out.end(), payload.begin(), payload.end());
-  return out;
-}
-
 /// The reply inside an outgoing record (one record), decoded; the bytes stay alive in `storage`.
 struct decoded_reply {
   bytes storage;
   xdr::rpc::reply reply;
 };
-inline decoded_reply decode_outgoing(const transport::outgoing_record& r) {
+/// The reply in `record` (record-marked bytes holding one whole record), decoded.
+inline decoded_reply decode_record(bytes flat) {
   decoded_reply out;
-  auto flat = r.body.flatten();
   auto scan = xdr::scan_record(flat, {});
   REQUIRE(scan);
   REQUIRE(scan->complete());
@@ -72,6 +63,7 @@ inline decoded_reply decode_outgoing(const transport::outgoing_record& r) {
   out.reply = *rep;
   return out;
 }
+inline decoded_reply decode_outgoing(const transport::outgoing_record& r) { return decode_record(r.body.flatten()); }
 
 template <class Result>
 Result results_of(const decoded_reply& d) {
