@@ -99,7 +99,7 @@ child_spec listener_child(const std::string& id, const config::ferryd_settings& 
   actors::listener_config lc;
   lc.name = tcp ? "tcp" : "uds";
   if (tcp) {
-    lc.tcp_address = s.daemon.listen_tcp;
+    config::split_host_port(s.daemon.listen_tcp, lc.tcp_host, lc.tcp_port);  // checked by config::check
   } else {
     lc.unix_path = s.daemon.socket;
     lc.unix_options.mode = s.daemon.socket_mode;

@@ -86,17 +86,12 @@ void remove_socket_file(const std::string& path, std::uint64_t dev, std::uint64_
     ::unlink(path.c_str());
 }
 
-std::variant<asio::ip::tcp::acceptor, std::string> open_tcp(asio::io_context& io, const std::string& host_port,
-                                                            int backlog) {
-  auto fail = [&](const std::string& what) { return "tcp listener " + host_port + ": " + what; };
-  auto colon = host_port.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == host_port.size()) return fail("expected HOST:PORT");
-  auto host = host_port.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const auto port = host_port.substr(colon + 1);
+std::variant<asio::ip::tcp::acceptor, std::string> open_tcp(asio::io_context& io, const std::string& host,
+                                                            std::uint16_t port, int backlog) {
+  auto fail = [&](const std::string& what) { return "tcp listener " + host + ":" + std::to_string(port) + ": " + what; };
   boost::system::error_code ec;
   asio::ip::tcp::resolver resolver(io);
-  auto results = resolver.resolve(host, port, asio::ip::tcp::resolver::passive, ec);
+  auto results = resolver.resolve(host, std::to_string(port), asio::ip::tcp::resolver::passive, ec);
   if (ec || results.empty()) return fail("cannot resolve: " + (ec ? ec.message() : std::string("no address")));
   auto endpoint = results.begin()->endpoint();
   asio::ip::tcp::acceptor acceptor(io);

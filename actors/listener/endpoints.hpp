@@ -36,9 +36,9 @@ std::variant<unix_listening, std::string> open_unix(boost::asio::io_context& io,
 /// Removes the socket file if it is still the one open_unix created (not one a newer ferryd made).
 void remove_socket_file(const std::string& path, std::uint64_t dev, std::uint64_t ino) noexcept;
 
-/// Opens a TCP listener on "HOST:PORT" (HOST a numeric address or a name; port 0 picks one). Errors read
-/// "tcp listener HOST:PORT: what".
-std::variant<boost::asio::ip::tcp::acceptor, std::string> open_tcp(boost::asio::io_context& io,
-                                                                   const std::string& host_port, int backlog = 1024);
+/// Opens a TCP listener on HOST:PORT (HOST a numeric address or a name, without IPv6 brackets; port 0
+/// picks one). Errors read "tcp listener HOST:PORT: what".
+std::variant<boost::asio::ip::tcp::acceptor, std::string> open_tcp(boost::asio::io_context& io, const std::string& host,
+                                                                   std::uint16_t port, int backlog = 1024);
 
 }  // namespace ferry::listener

@@ -336,12 +336,13 @@ std::function<caf::expected<caf::actor>(caf::local_actor*, const caf::message&)>
       prep->cleanup = [path = l.path, dev = l.dev, ino = l.ino] { listener::remove_socket_file(path, dev, ino); };
       prep->unix_acceptor.emplace(std::move(l.acceptor));
     } else {
-      auto opened = listener::open_tcp(*cfg.io, cfg.tcp_address);
+      auto opened = listener::open_tcp(*cfg.io, cfg.tcp_host, cfg.tcp_port);
       if (auto* err = std::get_if<std::string>(&opened)) return caf::make_error(caf::sec::runtime_error, *err);
       auto& a = std::get<tcp::acceptor>(opened);
       boost::system::error_code ec;
       auto ep = a.local_endpoint(ec);
-      prep->address = ec ? cfg.tcp_address : ep.address().to_string() + ":" + std::to_string(ep.port());
+      prep->address = ec ? cfg.tcp_host + ":" + std::to_string(cfg.tcp_port)
+                         : ep.address().to_string() + ":" + std::to_string(ep.port());
       prep->tcp_acceptor.emplace(std::move(a));
     }
     return caf::actor_cast<caf::actor>(parent->spawn(listener_behavior, cfg, prep));

@@ -27,9 +27,10 @@ namespace ferry::actors {
 
 struct listener_config {
   std::string name = "uds";                  ///< for stats and logs: "uds" or "tcp"
-  std::string unix_path;                     ///< one of unix_path / tcp_address is set
+  std::string unix_path;                     ///< a UNIX listener when set, else TCP on tcp_host:tcp_port
   listener::unix_endpoint_options unix_options;  ///< used when unix_path is set (path taken from it)
-  std::string tcp_address;                   ///< "HOST:PORT"
+  std::string tcp_host;                      ///< name or address, without IPv6 brackets
+  std::uint16_t tcp_port = 0;                ///< 0: any free port (stats name the bound one)
   listener::accept_limits limits;
   caf::actor session_sup;                    ///< a simple_one_for_one supervisor of sessions
   std::shared_ptr<session::memory_budget> budget;  ///< counts open sessions
