@@ -26,4 +26,14 @@ std::string to_string(restart_type x) {
   return "unknown";
 }
 
+std::string to_string(restart_strategy x) {
+  switch (x) {
+    case restart_strategy::one_for_one: return "one_for_one";
+    case restart_strategy::one_for_all: return "one_for_all";
+    case restart_strategy::rest_for_one: return "rest_for_one";
+    case restart_strategy::simple_one_for_one: return "simple_one_for_one";
+  }
+  return "unknown";
+}
+
 } // namespace supervision

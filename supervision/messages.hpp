@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,16 @@ struct child_info {
   child_type type;
   restart_type restart;
   child_status status;
+  std::uint64_t restarts = 0; ///< times started again after its first start (any cause)
+};
+
+/// Replies `supervisor_description`: how this supervisor is configured (for a live tree view).
+struct describe_supervisor {};
+struct supervisor_description {
+  std::string name;
+  restart_strategy strategy = restart_strategy::one_for_one;
+  int intensity = 0;
+  caf::timespan period{};
 };
 
 /// Same fields as OTP's count_children.
@@ -114,6 +125,7 @@ struct supervisor_escalated {
 std::string to_string(child_status);
 std::string to_string(child_type);
 std::string to_string(restart_type);
+std::string to_string(restart_strategy);
 
 // -- inspection ----------------------------------------------------------------------------
 
@@ -147,7 +159,17 @@ typename Inspector::result_type inspect(Inspector& f, await_started&) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, child_info& x) {
-  return f(caf::meta::type_name("child_info"), x.id, x.actor, x.type, x.restart, x.status);
+  return f(caf::meta::type_name("child_info"), x.id, x.actor, x.type, x.restart, x.status,
+           x.restarts);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, describe_supervisor&) {
+  return f(caf::meta::type_name("describe_supervisor"));
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, supervisor_description& x) {
+  return f(caf::meta::type_name("supervisor_description"), x.name, x.strategy, x.intensity,
+           x.period);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, child_counts& x) {

@@ -11,6 +11,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
+#include <caf/behavior.hpp>
 #include <caf/expected.hpp>
 #include <caf/actor_cast.hpp>
 #include <caf/fwd.hpp>
@@ -82,6 +83,12 @@ struct backoff_policy {
   std::uint64_t seed = 0; ///< seeds the jitter; the same seed gives the same delays
 };
 
+/// Spawns an actor that runs `init`: lets a program spawn its supervisors its own way (ferryd meters
+/// every actor). `parent` is null for a root started with start_supervisor (spawn through `sys`).
+using actor_spawner = std::function<caf::actor(caf::actor_system& sys, caf::local_actor* parent,
+                                               std::string name,
+                                               std::function<caf::behavior(caf::event_based_actor*)> init)>;
+
 struct supervisor_flags {
   restart_strategy strategy = restart_strategy::one_for_one;
   int intensity = 1; ///< restarts allowed within `period` (OTP default 1 in 5 s)
@@ -92,6 +99,7 @@ struct supervisor_flags {
   /// registry, looked up at each report (a sink that is itself a supervised, restartable child).
   std::optional<caf::atom_value> report_sink_name = std::nullopt;
   std::string name = "supervisor";       ///< names this supervisor in reports
+  actor_spawner spawner = {};            ///< how this supervisor is spawned; empty: plainly
 };
 
 struct supervisor_spec {

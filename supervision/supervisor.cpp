@@ -13,8 +13,6 @@ namespace supervision {
 
 namespace detail {
 
-using supervisor_actor = caf::stateful_actor<supervisor_state>;
-
 void supervisor_state::init(supervisor_spec spec) {
   flags_ = std::move(spec.flags);
   jitter_rng_.seed(flags_.backoff ? flags_.backoff->seed : 0);
@@ -45,9 +43,9 @@ void supervisor_state::start_initial_children() {
   run_job(std::move(j));
 }
 
-caf::behavior supervisor_state::make_behavior() {
-  self_->set_exit_handler([this](caf::exit_msg& em) { on_exit(em); });
-  self_->set_down_handler([this](caf::down_msg& dm) { on_down(dm); });
+caf::behavior supervisor_state::make_behavior(std::shared_ptr<supervisor_state> keep) {
+  self_->set_exit_handler([this, keep](caf::exit_msg& em) { on_exit(em); });
+  self_->set_down_handler([this, keep](caf::down_msg& dm) { on_down(dm); });
   self_->attach_functor([live = live_] {
     for (auto& [addr, key] : *live) // only non-empty if we were killed
       caf::anon_send_exit(addr, caf::exit_reason::kill);
@@ -55,7 +53,8 @@ caf::behavior supervisor_state::make_behavior() {
   self_->send(self_, start_children{});
   return {
     [this](start_children) { start_initial_children(); },
-    [this](which_children) { return on_which_children(); },
+    [this, keep](which_children) { return on_which_children(); },
+    [this](describe_supervisor) { return on_describe(); },
     [this](count_children) { return on_count_children(); },
     [this](await_started) { return on_await_started(); },
     [this](restart_child& x) { return on_restart_child(std::move(x.id)); },
@@ -97,9 +96,24 @@ time_point supervisor_state::now() const {
   return self_->clock().now();
 }
 
-caf::behavior supervisor_fn(supervisor_actor* self, supervisor_spec spec) {
-  self->state.init(std::move(spec));
-  return self->state.make_behavior();
+caf::behavior supervisor_fn(caf::event_based_actor* self, supervisor_spec spec) {
+  auto state = std::make_shared<supervisor_state>(self);
+  state->init(std::move(spec));
+  return state->make_behavior(state);
+}
+
+/// Spawns the supervisor for `spec` through its flags' spawner, or plainly.
+caf::actor spawn_supervisor(caf::actor_system& sys, caf::local_actor* parent, supervisor_spec spec) {
+  if (auto spawner = spec.flags.spawner) {
+    auto name = spec.flags.name;
+    return spawner(sys, parent, std::move(name),
+                   [spec = std::move(spec)](caf::event_based_actor* self) mutable {
+                     return supervisor_fn(self, std::move(spec));
+                   });
+  }
+  if (parent != nullptr)
+    return parent->spawn(supervisor_fn, std::move(spec));
+  return sys.spawn(supervisor_fn, std::move(spec));
 }
 
 caf::error invalid(const spec_error& err) {
@@ -111,7 +125,7 @@ caf::error invalid(const spec_error& err) {
 caf::expected<caf::actor> start_supervisor(caf::actor_system& sys, supervisor_spec spec) {
   if (auto err = check(spec))
     return detail::invalid(*err);
-  return sys.spawn(detail::supervisor_fn, std::move(spec));
+  return detail::spawn_supervisor(sys, nullptr, std::move(spec));
 }
 
 child_spec supervisor_child(std::string id, supervisor_spec spec, restart_type restart) {
@@ -119,7 +133,7 @@ child_spec supervisor_child(std::string id, supervisor_spec spec, restart_type r
                                         const caf::message&) -> caf::expected<caf::actor> {
     if (auto err = check(spec))
       return detail::invalid(*err);
-    return parent->spawn(detail::supervisor_fn, spec);
+    return detail::spawn_supervisor(parent->system(), parent, spec);
   };
   return {std::move(id), std::move(start), restart, std::nullopt, child_type::supervisor};
 }

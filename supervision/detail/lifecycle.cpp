@@ -67,6 +67,7 @@ bool supervisor_state::begin_start(child& c) {
   }
   c.actor = std::move(*res);
   c.status = child_status::running;
+  ++c.starts;
   c.restart_token = 0;
   c.started_at = now();
   // Monitor, not link: a link would carry an untrappable kill from the child

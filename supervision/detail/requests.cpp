@@ -11,8 +11,13 @@ std::vector<child_info> supervisor_state::on_which_children() const {
   std::vector<child_info> result;
   result.reserve(children_.size());
   for (const auto& [key, c] : children_)
-    result.push_back({c.spec.id, c.actor, c.spec.type, c.spec.restart, c.status});
+    result.push_back({c.spec.id, c.actor, c.spec.type, c.spec.restart, c.status,
+                      c.starts > 0 ? c.starts - 1 : 0});
   return result;
+}
+
+supervisor_description supervisor_state::on_describe() const {
+  return {flags_.name, flags_.strategy, flags_.intensity, flags_.period};
 }
 
 child_counts supervisor_state::on_count_children() const {

@@ -37,6 +37,7 @@ struct child {
   std::uint64_t restart_token = 0; ///< the pending restart group, if restarting
   unsigned attempts = 0;           ///< consecutive restarts, drives backoff
   time_point started_at{};
+  std::uint64_t starts = 0;        ///< successful starts; restarts = starts - 1
 };
 
 /// One start or stop of one child; a job is a sequence of them.
@@ -80,7 +81,8 @@ public:
 
   void init(supervisor_spec spec);
   void start_initial_children();
-  caf::behavior make_behavior();
+  /// The behaviour; `keep` (this state) is held by every handler, so the state lives as long as the actor.
+  caf::behavior make_behavior(std::shared_ptr<supervisor_state> keep);
 
 private:
   // -- job runner (lifecycle.cpp) -------------------------------------------
@@ -110,6 +112,7 @@ private:
 
   // -- requests (requests.cpp) ----------------------------------------------
   std::vector<child_info> on_which_children() const;
+  supervisor_description on_describe() const;
   child_counts on_count_children() const;
   caf::response_promise on_await_started();
   caf::response_promise on_restart_child(std::string id);

@@ -32,6 +32,79 @@ TEST_CASE_METHOD(fixture, "the README example declares a tree that starts and st
   CHECK(sys.registry().running() == baseline_running);
 }
 
+TEST_CASE_METHOD(fixture, "which_children counts each child's restarts; describe_supervisor names the strategy",
+                 "[supervision][introspection]") {
+  auto app = readme_example::start_app(sys, sink);
+  REQUIRE(app);
+  settle();
+  auto pool = ask<std::vector<sv::child_info>>(*app, sv::which_children{})->at(0).actor;
+  auto restarts = [&](const caf::actor& sup) {
+    std::vector<std::uint64_t> out;
+    auto kids = ask<std::vector<sv::child_info>>(sup, sv::which_children{});
+    REQUIRE(kids);
+    for (const auto& k : *kids)
+      out.push_back(k.restarts);
+    return out;
+  };
+  CHECK(restarts(pool) == std::vector<std::uint64_t>{0, 0, 0});
+  // one_for_all: conn1's crash restarts all three, so each was started again once.
+  caf::anon_send_exit(ask<std::vector<sv::child_info>>(pool, sv::which_children{})->at(1).actor,
+                      caf::exit_reason::kill);
+  settle();
+  CHECK(restarts(pool) == std::vector<std::uint64_t>{1, 1, 1});
+  sched.advance_time(6s);  // past the pool's intensity period (1 in 5 s), so the next crash is not an escalation
+  settle();
+  caf::anon_send_exit(ask<std::vector<sv::child_info>>(pool, sv::which_children{})->at(2).actor,
+                      caf::exit_reason::kill);
+  settle();
+  CHECK(restarts(pool) == std::vector<std::uint64_t>{2, 2, 2});
+  CHECK(restarts(*app) == std::vector<std::uint64_t>{0, 0});  // the pool itself never ended
+  auto d = ask<sv::supervisor_description>(pool, sv::describe_supervisor{});
+  REQUIRE(d);
+  CHECK(d->name == "pool");
+  CHECK(d->strategy == restart_strategy::one_for_all);
+  CHECK(sv::to_string(d->strategy) == "one_for_all");
+  auto a = ask<sv::supervisor_description>(*app, sv::describe_supervisor{});
+  REQUIRE(a);
+  CHECK(a->strategy == restart_strategy::rest_for_one);
+  CHECK(a->intensity == 3);
+  CHECK(a->period == caf::timespan{10s});
+  caf::anon_send_exit(*app, caf::exit_reason::user_shutdown);
+  CHECK(exit_reason_of(*app) == caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_METHOD(fixture, "a spawner in the flags spawns the root and nested supervisors", "[supervision][spawner]") {
+  std::vector<std::string> spawned;  // the test coordinator runs everything on this thread
+  sv::actor_spawner spawner = [&spawned](caf::actor_system& s, caf::local_actor* parent, std::string name,
+                                         std::function<caf::behavior(caf::event_based_actor*)> init) {
+    spawned.push_back(name + (parent != nullptr ? " (child)" : " (root)"));
+    auto run = [](caf::event_based_actor* me, std::function<caf::behavior(caf::event_based_actor*)> f) {
+      return f(me);
+    };
+    return parent != nullptr ? parent->spawn(run, std::move(init)) : s.spawn(run, std::move(init));
+  };
+  sv::supervisor_spec inner;
+  inner.flags.name = "inner";
+  inner.flags.report_sink = sink;
+  inner.flags.spawner = spawner;
+  inner.children.push_back(worker(&p, "w", restart_type::permanent));
+  sv::supervisor_spec root;
+  root.flags.name = "root";
+  root.flags.report_sink = sink;
+  root.flags.spawner = spawner;
+  root.children.push_back(sv::supervisor_child("inner", inner));
+  auto r = sv::start_supervisor(sys, std::move(root));
+  REQUIRE(r);
+  settle();
+  CHECK(spawned == strings{"root (root)", "inner (child)"});
+  CHECK(children_of(*r) == strings{"inner:running"});
+  auto in = ask<std::vector<sv::child_info>>(*r, sv::which_children{})->at(0).actor;
+  CHECK(children_of(in) == strings{"w:running"});
+  caf::anon_send_exit(*r, caf::exit_reason::user_shutdown);
+  CHECK(exit_reason_of(*r) == caf::exit_reason::user_shutdown);
+  CHECK(sys.registry().running() == baseline_running);
+}
+
 namespace {
 
 struct sup_limits {
