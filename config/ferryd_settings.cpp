@@ -101,6 +101,7 @@ detail::field_map fields_of(ferryd_settings& s) {
       {"admin.tls_cert", text(s.admin.tls_cert)},
       {"admin.tls_key", text(s.admin.tls_key)},
       {"admin.tls_ca", text(s.admin.tls_ca)},
+      {"admin.metrics", text(s.admin.metrics)},
   };
 }
 
@@ -257,11 +258,13 @@ std::optional<settings_problem> check_log(const log_settings& l) {
 
 std::optional<settings_problem> check_admin(const admin_settings& a) {
   if (a.bind.empty()) return one("admin.bind", "must not be empty");
+  if (!a.metrics.empty() && !valid_host_port(a.metrics))
+    return one("admin.metrics", "expected HOST:PORT, got " + quoted(a.metrics));
   if (!a.tls_cert.empty() && a.tls_key.empty()) return one("admin.tls_cert", "set without admin.tls_key");
   if (a.tls_cert.empty() && !a.tls_key.empty()) return one("admin.tls_key", "set without admin.tls_cert");
   const bool tls = !a.tls_cert.empty();
   if (!a.tls_ca.empty() && !tls) return one("admin.tls_ca", "set without admin.tls_cert and admin.tls_key");
-  if (a.port != 0 && !tls && !is_loopback(a.bind))
+  if ((a.port != 0 || a.publish) && !tls && !is_loopback(a.bind))
     return settings_problem{
         "admin.bind", quoted(a.bind) + " is off loopback: set admin.tls_cert and admin.tls_key", "admin.port",
         "publishes on " + quoted(a.bind) + ", off loopback: set admin.tls_cert and admin.tls_key"};

@@ -67,6 +67,8 @@ struct admin_settings {
   std::string tls_cert;           // PEM paths for caf::openssl; cert and key both or neither
   std::string tls_key;
   std::string tls_ca;             // CA to verify ferryctl's certificate; needs cert and key
+  std::string metrics;            // HOST:PORT of the Prometheus endpoint (GET /metrics); "" = none
+  bool publish = false;           // publish even with port 0 (any free port): set by --admin HOST:0
   friend bool operator==(const admin_settings&, const admin_settings&) = default;
 };
 

@@ -13,7 +13,7 @@ namespace {
 
 // Values of the flags given; an unset optional leaves the file's (or the default) value alone.
 struct flag_values {
-  std::optional<std::string> socket, listen_tcp, log_level, log_file, scheduler;
+  std::optional<std::string> socket, listen_tcp, log_level, log_file, scheduler, admin, metrics;
   std::vector<std::string> stores;
   std::optional<unsigned> replicas, write_quorum, connections, scheduler_threads, asio_threads;
   std::optional<std::uint64_t> max_sessions, memory_budget;
@@ -23,6 +23,11 @@ struct flag_values {
   void apply(config::ferryd_settings& s) const {
     if (socket) s.daemon.socket = *socket;
     if (listen_tcp) s.daemon.listen_tcp = *listen_tcp;
+    if (admin) {  // checked as HOST:PORT by the option's validator
+      config::split_host_port(*admin, s.admin.bind, s.admin.port);
+      s.admin.publish = true;
+    }
+    if (metrics) s.admin.metrics = *metrics;
     if (!stores.empty()) s.stores.servers = stores;
     if (replicas) s.stores.replicas = *replicas;
     if (write_quorum) s.stores.write_quorum = *write_quorum;
@@ -60,6 +65,17 @@ std::variant<command_line, int> parse_command_line(int argc, char** argv) {
   app.add_option("--socket", f.socket, "UNIX socket path for applications [daemon.socket]");
   app.add_option("--store", f.stores, "a ferry-store as HOST:PORT; repeat for each [stores.servers]");
   app.add_option("--listen-tcp", f.listen_tcp, "extra TCP listener HOST:PORT [daemon.listen_tcp]");
+  auto host_port = CLI::Validator(
+      [](std::string& v) {
+        std::string host;
+        std::uint16_t port = 0;
+        return config::split_host_port(v, host, port) ? std::string() : "expected HOST:PORT, got '" + v + "'";
+      },
+      "HOST:PORT");
+  app.add_option("--admin", f.admin, "publish the admin actor for ferryctl on HOST:PORT, port 0 = any [admin.bind, admin.port]")
+      ->check(host_port);
+  app.add_option("--metrics", f.metrics, "Prometheus endpoint HOST:PORT (GET /metrics), port 0 = any [admin.metrics]")
+      ->check(host_port);
   app.add_option("--replicas", f.replicas, "R, copies of each key [stores.replicas]");
   app.add_option("--write-quorum", f.write_quorum, "W, replica acks per write [stores.write_quorum]");
   app.add_option("--connections", f.connections, "K, connections per store [stores.connections]");

@@ -11,11 +11,16 @@
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdio>
+#include <deque>
+#include <future>
+#include <unistd.h>
 #include <random>
 #include <set>
 #include <thread>
@@ -25,6 +30,7 @@
 #include "actors/router/router_messages.hpp"
 #include "actors/rpc_connection/messages.hpp"
 #include "daemon/command_line.hpp"
+#include "daemon/tls_check.hpp"
 #include "daemon/tree.hpp"
 #include "supervision/messages.hpp"
 #include "supervision/supervisor.hpp"
@@ -37,6 +43,37 @@ namespace fa = ferry::actors;
 using ferry::config::ferryd_settings;
 using ferry::config::operator==;  // the router's settings structs compare there
 
+/// Work the admin actor hands to the main thread (reload, drain), which takes it between signals.
+class main_queue {
+ public:
+  /// Runs `task` on the main thread and waits (bounded) for its result; nullopt when it timed out.
+  template <class T>
+  std::optional<T> run(std::function<T()> task, std::chrono::seconds limit) {
+    auto job = std::make_shared<std::packaged_task<T()>>(std::move(task));
+    auto result = job->get_future();
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      jobs_.push_back([job] { (*job)(); });
+    }
+    kill(getpid(), SIGUSR1);  // blocked in every thread: sigtimedwait on the main thread takes it
+    if (result.wait_for(limit) != std::future_status::ready) return std::nullopt;
+    return result.get();
+  }
+  /// Main thread: runs what was queued.
+  void run_queued() {
+    std::deque<std::function<void()>> jobs;
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      jobs.swap(jobs_);
+    }
+    for (auto& j : jobs) j();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::deque<std::function<void()>> jobs_;
+};
+
 class daemon_process {
  public:
   daemon_process(fd::command_line cl, ferryd_settings s, caf::actor_system& sys, fd::runtime& rt)
@@ -44,12 +81,14 @@ class daemon_process {
 
   /// Starts the tree; false (with the reason on stderr) when a child cannot start.
   bool start() {
+    wire_admin();
     auto root = supervision::start_supervisor(sys_, fd::root_spec(settings_, rt_));
     if (!root) {
       std::fprintf(stderr, "ferryd: %s\n", sys_.render(root.error()).c_str());
       return false;
     }
     root_ = *root;
+    sys_.registry().put(fd::root_name, root_);
     self_->monitor(root_);
     bool ok = false;
     self_->request(root_, 60s, supervision::await_started{})
@@ -60,7 +99,9 @@ class daemon_process {
     // now is named in the log and reconnected to in the background.
     auto routes = wait_for_routes(std::chrono::seconds(5));
     std::string tcp;
-    if (!settings_.daemon.listen_tcp.empty()) tcp = " tcp " + listener_address("tcp");
+    if (!settings_.daemon.listen_tcp.empty()) tcp_address_ = listener_address("tcp");
+    if (!tcp_address_.empty()) tcp = " tcp " + tcp_address_;
+    if (auto a = rt_.admin_address(); !a.empty()) tcp += " admin " + a;
     std::printf("ferryd ready on %s%s\n", settings_.daemon.socket.c_str(), tcp.c_str());
     std::fflush(stdout);
     log(spdlog::level::info, "started",
@@ -81,9 +122,15 @@ class daemon_process {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     for (;;) {
       timespec tick{0, 200'000'000};
       int sig = sigtimedwait(&set, nullptr, &tick);
+      queue_.run_queued();
+      if (drain_requested_) {
+        drain(0);
+        return stop() ? 0 : 1;
+      }
       if (tree_died()) {
         std::fprintf(stderr, "ferryd: the supervision tree gave up (%s); exiting\n", sys_.render(root_exit_).c_str());
         return 1;
@@ -151,12 +198,53 @@ class daemon_process {
     return address;
   }
 
-  // SIGHUP: re-read the file, apply what can change live, keep the rest (and say so).
-  void reload() {
+  /// The admin actor's view of this process, and its reload and drain, run on the main thread.
+  void wire_admin() {
+    auto& ctx = *rt_.admin;
+    ctx.root_name = fd::root_name;
+    ctx.router_name = fd::router_name;
+    ctx.sessions_name = fd::sessions_name;
+    ctx.event_log_name = fd::event_log_name;
+    ctx.meters = &rt_.meters();
+    const auto started = std::chrono::steady_clock::now();
+    ctx.local_status = [this, started] {
+      ferry::admin::node_status s;
+      s.version = "0.1.0";
+      s.pid = getpid();
+      s.uptime_ms = static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+      s.node = rt_.admin_address();
+      s.socket = settings_.daemon.socket;  // [daemon] is never changed by a reload
+      s.tcp = tcp_address_;
+      auto b = rt_.budget();
+      s.sessions = b->sessions();
+      s.calls_in_flight = b->calls_in_flight();
+      s.memory_budget_used = b->used();
+      s.memory_budget_limit = b->limit();
+      s.draining = b->draining();
+      return s;
+    };
+    ctx.reload = [this] {
+      auto r = queue_.run<ferry::admin::reload_reply>([this] { return reload(); }, std::chrono::seconds(30));
+      return r ? *r : ferry::admin::reload_reply{false, "the main thread did not answer within 30 s", ""};
+    };
+    ctx.drain = [this] {
+      auto r = queue_.run<ferry::admin::drain_reply>(
+          [this] {
+            drain_requested_ = true;
+            return ferry::admin::drain_reply{rt_.budget()->sessions(), rt_.budget()->calls_in_flight()};
+          },
+          std::chrono::seconds(30));
+      return r ? *r : ferry::admin::drain_reply{};
+    };
+  }
+
+  // SIGHUP or ferryctl reload: re-read the file, apply what can change live, keep the rest (and say so).
+  ferry::admin::reload_reply reload() {
     auto next = fd::resolve_settings(cl_);
     if (auto* err = std::get_if<std::string>(&next)) {
       log(spdlog::level::err, "reload_refused", {{"reason", *err}});
-      return;
+      return {false, *err, ""};
     }
     auto n = std::get<ferryd_settings>(std::move(next));
     std::vector<std::string> applied, kept;
@@ -219,11 +307,12 @@ class daemon_process {
       return out.empty() ? std::string("nothing") : out;
     };
     log(spdlog::level::info, "reloaded", {{"applied", join(applied)}, {"needs_restart", join(kept)}});
+    return {true, join(applied), join(kept)};
   }
 
   // Stop accepting, then wait (bounded) until every call taken has been answered on its socket.
   void drain(int sig) {
-    log(spdlog::level::info, "draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+    log(spdlog::level::info, "draining", {{"signal", sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "ferryctl drain"},
                                           {"calls_in_flight", std::to_string(rt_.budget()->calls_in_flight())}});
     self_->request(root_, 10s, supervision::terminate_child{fd::listeners_id, {}})
         .receive([](caf::ok_atom) {}, [](caf::error&) {});
@@ -253,6 +342,9 @@ class daemon_process {
   caf::scoped_actor self_;
   caf::actor root_;
   caf::error root_exit_;
+  main_queue queue_;
+  bool drain_requested_ = false;  // main thread only
+  std::string tcp_address_;       // the TCP listener's bound address, "" when none
 };
 
 caf::actor_system_config& configure(caf::actor_system_config& cfg, const ferryd_settings& s) {
@@ -263,6 +355,17 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg, const ferryd_
   if (s.runtime.scheduler_threads > 0) cfg.set("scheduler.max-threads", static_cast<std::size_t>(s.runtime.scheduler_threads));
   cfg.set("logger.verbosity", caf::atom("quiet"));
   fa::add_rpc_error_category(cfg);
+  ferry::admin::add_admin_types(cfg);
+  cfg.load<caf::io::middleman>();
+  // A silent or frozen ferryctl is noticed (CAF's defaults of 0 never notice one).
+  cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(2)});
+  cfg.set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(6)});
+  if (!s.admin.tls_cert.empty()) {
+    cfg.load<caf::openssl::manager>();
+    cfg.set("openssl.certificate", s.admin.tls_cert);
+    cfg.set("openssl.key", s.admin.tls_key);
+    if (!s.admin.tls_ca.empty()) cfg.set("openssl.cafile", s.admin.tls_ca);
+  }
   return cfg;
 }
 
@@ -287,6 +390,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto settings = std::get<ferryd_settings>(std::move(resolved));
+  // CAF aborts the process at the first TLS connection when a file is bad: check them before anything runs.
+  if (!settings.admin.tls_cert.empty()) {
+    if (auto problem = fd::check_tls_files(settings.admin.tls_cert, settings.admin.tls_key, settings.admin.tls_ca)) {
+      std::fprintf(stderr, "ferryd: admin TLS: %s\n", problem->c_str());
+      return 2;
+    }
+  }
   if (cl.writer_id == 0) cl.writer_id = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
 
   fd::runtime rt(settings);  // io threads before the actor system, stopped after it

@@ -6,11 +6,14 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/local_actor.hpp>
 #include <caf/send.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/publish.hpp>
 
 #include <spdlog/spdlog.h>
 
 #include "actors/event_log/event_log.hpp"
 #include "actors/listener/listener_actor.hpp"
+#include "actors/metering/metered.hpp"
 #include "actors/router/router_actor.hpp"
 #include "actors/rpc_connection/rpc_connection.hpp"
 #include "actors/rpc_connection/tcp_link.hpp"
@@ -42,8 +45,33 @@ supervision::start_fn registering(caf::atom_value name, supervision::start_fn st
   };
 }
 
-supervision::supervisor_flags flags(std::string name, restart_strategy strategy, int intensity, caf::timespan period) {
+/// Wraps a start function so that every start after the first counts a restart of `actor` in the meters.
+supervision::start_fn counting_restarts(metering::meter_registry& meters, std::string actor, supervision::start_fn start) {
+  auto started = std::make_shared<std::atomic<bool>>(false);
+  return [&meters, actor = std::move(actor), started, start = std::move(start)](
+             caf::local_actor* parent, const caf::message& args) -> caf::expected<caf::actor> {
+    auto r = start(parent, args);
+    if (r && *r && started->exchange(true)) meters.add_restart(actor);
+    return r;
+  };
+}
+
+/// Supervisors are spawned metered, under the actor name "supervisor <name>".
+supervision::actor_spawner metered_supervisors(metering::meter_registry& meters) {
+  return [&meters](caf::actor_system& sys, caf::local_actor* parent, std::string name,
+                   std::function<caf::behavior(caf::event_based_actor*)> init) -> caf::actor {
+    auto run = [](caf::event_based_actor* self, const std::function<caf::behavior(caf::event_based_actor*)>& f) {
+      return f(self);
+    };
+    if (parent != nullptr) return metering::spawn_metered(parent, meters, "supervisor " + name, run, std::move(init));
+    return metering::spawn_metered(sys, meters, "supervisor " + name, run, std::move(init));
+  };
+}
+
+supervision::supervisor_flags flags(runtime& rt, std::string name, restart_strategy strategy, int intensity,
+                                    caf::timespan period) {
   supervision::supervisor_flags f;
+  f.spawner = metered_supervisors(rt.meters());
   f.strategy = strategy;
   f.intensity = intensity;
   f.period = period;
@@ -63,12 +91,13 @@ child_spec router_child(const config::ferryd_settings& s, runtime& rt) {
   rc.quorum = {s.stores.replicas, s.stores.write_quorum};
   rc.deadlines = s.deadlines;
   rc.health = s.health;
+  rc.meters = &rt.meters();
   for (const auto& server : s.stores.servers) rc.servers.push_back({server, {}});
   child_spec c;
   c.id = "router";
-  c.start = registering(router_name, [rc](caf::local_actor* parent, const caf::message&) -> caf::expected<caf::actor> {
+  c.start = counting_restarts(rt.meters(), "router", registering(router_name, [rc](caf::local_actor* parent, const caf::message&) -> caf::expected<caf::actor> {
     return actors::spawn_router(parent, rc);
-  });
+  }));
   return c;
 }
 
@@ -86,6 +115,7 @@ child_spec session_template(runtime& rt) {
     sc.router = registered(parent->system(), router_name);
     sc.deadlines = defaults.deadlines;
     sc.peer = conn.peer;
+    sc.meters = &rt.meters();
     actors::socket_io_options io;
     io.limits = defaults.record;
     io.flow = defaults.flow;
@@ -110,6 +140,7 @@ child_spec listener_child(const std::string& id, const config::ferryd_settings& 
   lc.budget = rt.budget();
   lc.io = &rt.first_io();
   lc.session_io = [&rt]() -> boost::asio::io_context& { return rt.next_io(); };
+  lc.meters = &rt.meters();
   child_spec c;
   c.id = id;
   c.start = [lc](caf::local_actor* parent, const caf::message& args) -> caf::expected<caf::actor> {
@@ -123,18 +154,40 @@ child_spec listener_child(const std::string& id, const config::ferryd_settings& 
     };
     return actors::listener_starter(config)(parent, args);
   };
+  c.start = counting_restarts(rt.meters(), "listener " + lc.name, std::move(c.start));
   return c;
 }
 
-child_spec admin_placeholder() {
+/// The admin actor; published through the middleman (TLS when configured) when the settings ask for it. A
+/// restarted admin actor is published on the port its predecessor had.
+child_spec admin_child(const config::ferryd_settings& s, runtime& rt) {
   child_spec c;
   c.id = "admin";
-  c.start = supervision::spawning([](caf::event_based_actor* self) -> caf::behavior {
-    (void)self;
-    return {[](caf::get_atom) {
-      return std::string("ferryd admin: not published yet (the observability work adds status, top, drain, reload)");
-    }};
-  });
+  auto start = admin::admin_starter(rt.admin);
+  c.start = [start, a = s.admin, &rt](caf::local_actor* parent, const caf::message& args) -> caf::expected<caf::actor> {
+    auto started = start(parent, args);
+    if (!started || !(a.publish || a.port != 0)) return started;
+    auto& mm = parent->system().middleman();
+    auto [port, before] = rt.admin_published();
+    if (port == 0) port = a.port;
+    auto typed = caf::actor_cast<admin::admin_actor>(*started);  // publishes its typed interface
+    auto published = a.tls_cert.empty() ? mm.publish(typed, port, a.bind.c_str(), true)
+                                        : caf::openssl::publish(typed, port, a.bind.c_str(), true);
+    if (!published && before) {
+      // A restart whose port is still held by its predecessor's acceptor (CAF 0.17 keeps unpublish private):
+      // keep the actor running unpublished rather than failing the tree; ferryctl then reports the node down.
+      rt.set_admin_published("", port, {});
+      return started;
+    }
+    if (!published) {
+      caf::anon_send_exit(*started, caf::exit_reason::kill);
+      return caf::make_error(caf::sec::runtime_error,
+                             "admin: cannot publish on " + a.bind + ":" + std::to_string(port) + ": " +
+                                 parent->system().render(published.error()));
+    }
+    rt.set_admin_published(a.bind + ":" + std::to_string(*published), *published, started->address());
+    return started;
+  };
   return c;
 }
 
@@ -175,7 +228,7 @@ std::string store_child_id(const std::string& server) { return "store " + server
 
 child_spec store_child(const std::string& server, const config::ferryd_settings& s, runtime& rt) {
   supervisor_spec spec;
-  spec.flags = flags(store_child_id(server), restart_strategy::one_for_all, 5, 10s);
+  spec.flags = flags(rt, store_child_id(server), restart_strategy::one_for_all, 5, 10s);
   spec.flags.backoff = supervision::backoff_policy{};
   std::string host;
   std::uint16_t port = 0;
@@ -183,63 +236,86 @@ child_spec store_child(const std::string& server, const config::ferryd_settings&
   for (unsigned k = 0; k < s.stores.connections; ++k) {
     actors::rpc_connection_config cc;
     cc.server = server;
+    cc.meters = &rt.meters();
     cc.program = proto::store::program;
     cc.version = proto::store::version;
     actors::tcp_link_options lo{host, port, {}};
     child_spec c;
     c.id = "conn " + std::to_string(k);
     c.shutdown = supervision::shutdown_policy::after(2s);
-    c.start = [cc, lo, &rt](caf::local_actor* parent, const caf::message&) -> caf::expected<caf::actor> {
+    c.start = counting_restarts(rt.meters(), "rpc_connection", [cc, lo, &rt](caf::local_actor* parent, const caf::message&) -> caf::expected<caf::actor> {
       auto router = registered(parent->system(), router_name);
       auto config = cc;
       config.listener = router;
       auto conn = actors::spawn_rpc_connection(parent, config, actors::tcp_link_factory(rt.next_io(), lo));
       if (router) caf::anon_send(router, actors::enroll_connection{config.server, conn});
       return conn;
-    };
+    });
     spec.children.push_back(std::move(c));
   }
-  return supervision::supervisor_child(store_child_id(server), std::move(spec));
+  auto child = supervision::supervisor_child(store_child_id(server), std::move(spec));
+  child.start = counting_restarts(rt.meters(), "supervisor " + store_child_id(server), std::move(child.start));
+  return child;
+}
+
+std::string runtime::admin_address() const {
+  std::lock_guard<std::mutex> guard(admin_mutex_);
+  return admin_address_;
+}
+
+void runtime::set_admin_published(std::string address, std::uint16_t port, caf::actor_addr who) {
+  std::lock_guard<std::mutex> guard(admin_mutex_);
+  admin_address_ = std::move(address);
+  admin_port_ = port;
+  admin_actor_ = std::move(who);
+}
+
+std::pair<std::uint16_t, caf::actor_addr> runtime::admin_published() const {
+  std::lock_guard<std::mutex> guard(admin_mutex_);
+  return {admin_port_, admin_actor_};
 }
 
 supervisor_spec root_spec(const config::ferryd_settings& s, runtime& rt) {
   supervisor_spec root;
-  root.flags = flags("ferryd", restart_strategy::rest_for_one, 3, 30s);
+  root.flags = flags(rt, "ferryd", restart_strategy::rest_for_one, 3, 30s);
 
   actors::event_log_config ec;
   ec.level = s.log.level;
   ec.file = s.log.file;
   ec.to_stderr = s.log.to_stderr;
+  ec.meters = &rt.meters();
   child_spec log;
   log.id = "event_log";
-  log.start = registering(event_log_name, actors::event_log_starter(ec));
+  log.start = counting_restarts(rt.meters(), "event_log", registering(event_log_name, actors::event_log_starter(ec)));
   root.children.push_back(std::move(log));
 
   root.children.push_back(router_child(s, rt));
 
   supervisor_spec backend;
-  backend.flags = flags(backend_id, restart_strategy::one_for_one, 10, 10s);
+  backend.flags = flags(rt, backend_id, restart_strategy::one_for_one, 10, 10s);
   for (const auto& server : s.stores.servers) backend.children.push_back(store_child(server, s, rt));
   auto backend_sup = supervision::supervisor_child(backend_id, std::move(backend));
-  backend_sup.start = registering(backend_name, std::move(backend_sup.start));
+  backend_sup.start = counting_restarts(rt.meters(), "supervisor " + backend_id, registering(backend_name, std::move(backend_sup.start)));
   root.children.push_back(std::move(backend_sup));
 
   supervisor_spec sessions;
-  sessions.flags = flags(sessions_id, restart_strategy::simple_one_for_one, 1, 5s);
+  sessions.flags = flags(rt, sessions_id, restart_strategy::simple_one_for_one, 1, 5s);
   sessions.children.push_back(session_template(rt));
   auto session_sup = supervision::supervisor_child(sessions_id, std::move(sessions));
-  session_sup.start = registering(sessions_name, std::move(session_sup.start));
+  session_sup.start = counting_restarts(rt.meters(), "supervisor " + sessions_id, registering(sessions_name, std::move(session_sup.start)));
   root.children.push_back(std::move(session_sup));
 
   supervisor_spec listeners;
-  listeners.flags = flags(listeners_id, restart_strategy::one_for_one, 5, 10s);
+  listeners.flags = flags(rt, listeners_id, restart_strategy::one_for_one, 5, 10s);
   listeners.children.push_back(listener_child("uds", s, rt, false));
   if (!s.daemon.listen_tcp.empty()) listeners.children.push_back(listener_child("tcp", s, rt, true));
   auto listener_sup = supervision::supervisor_child(listeners_id, std::move(listeners));
-  listener_sup.start = registering(listeners_name, std::move(listener_sup.start));
+  listener_sup.start = counting_restarts(rt.meters(), "supervisor " + listeners_id, registering(listeners_name, std::move(listener_sup.start)));
   root.children.push_back(std::move(listener_sup));
 
-  root.children.push_back(admin_placeholder());
+  auto admin = admin_child(s, rt);
+  admin.start = counting_restarts(rt.meters(), "admin", registering(admin_name, std::move(admin.start)));
+  root.children.push_back(std::move(admin));
   return root;
 }
 

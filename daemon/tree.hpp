@@ -8,7 +8,10 @@
 //   │   └── "store HOST:PORT"  one_for_all: K rpc_connection, each enrolling with the router
 //   ├── session_sup   permanent  simple_one_for_one, temporary sessions
 //   ├── listener_sup  permanent  one_for_one: uds (and tcp) listener
-//   └── admin         permanent  placeholder until the observability issue (answers a status line)
+//   └── admin         permanent  the admin actor (ferryctl), published through CAF's middleman when asked
+//
+// Every actor, supervisors included, is spawned metered (actors/metering) into the runtime's registry;
+// a child started again counts one restart under its actor name.
 //
 // The router comes before backend_sup (DESIGN.md lists it after): connections enroll with the router
 // when they start, so a router restart must restart them too (rest_for_one), and they re-enroll.
@@ -23,6 +26,8 @@
 
 #include <caf/atom.hpp>
 
+#include "actors/admin/admin_actor.hpp"
+#include "actors/metering/meter_registry.hpp"
 #include "actors/session/flow_gate.hpp"
 #include "actors/session/memory_budget.hpp"
 #include "config/ferryd_settings.hpp"
@@ -38,6 +43,8 @@ inline constexpr caf::atom_value router_name = caf::atom("router");
 inline constexpr caf::atom_value sessions_name = caf::atom("sessions");
 inline constexpr caf::atom_value listeners_name = caf::atom("listeners");
 inline constexpr caf::atom_value backend_name = caf::atom("backend");
+inline constexpr caf::atom_value root_name = caf::atom("ferryd");
+inline constexpr caf::atom_value admin_name = caf::atom("admin");
 /// Child ids in the root supervisor.
 inline const std::string backend_id = "backend_sup";
 inline const std::string sessions_id = "session_sup";
@@ -67,12 +74,28 @@ class runtime {
 
   std::uint64_t writer_id = 0;
 
+  metering::meter_registry& meters() { return meters_; }
+
+  /// What the admin actor reads (filled by main before the tree starts).
+  std::shared_ptr<admin::admin_context> admin = std::make_shared<admin::admin_context>();
+
+  /// The admin actor's published address ("HOST:PORT"), "" when not published; set by its start function.
+  std::string admin_address() const;
+  void set_admin_published(std::string address, std::uint16_t port, caf::actor_addr who);
+  /// The port and actor of the last publication (a restarted admin actor takes the same port).
+  std::pair<std::uint16_t, caf::actor_addr> admin_published() const;
+
  private:
   std::vector<std::unique_ptr<transport::io_thread>> io_;
   std::atomic<std::size_t> next_{0};   // round-robin cursor; start functions run on CAF worker threads
   mutable std::mutex sessions_mutex_;  // guards sessions_ (replaced by reloads on the main thread)
   session_defaults sessions_;
   std::shared_ptr<session::memory_budget> budget_;
+  metering::meter_registry meters_;
+  mutable std::mutex admin_mutex_;
+  std::string admin_address_;
+  std::uint16_t admin_port_ = 0;
+  caf::actor_addr admin_actor_;
 };
 
 session_defaults session_defaults_of(const config::ferryd_settings& s);

@@ -1,6 +1,7 @@
 // event_log: formats each event with format_event and hands the finished line to an spdlog
 // logger of its own (never the global registry), whose pattern is the bare message.
 #include "actors/event_log/event_log.hpp"
+#include "actors/metering/metered.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -161,19 +162,20 @@ caf::behavior failed_event_log(caf::event_based_actor* self, caf::error why) {
   return {};
 }
 
-template <class Spawner>
-caf::actor spawn_with(Spawner& spawner, const event_log_config& cfg) {
+/// `where` is the actor system or the parent actor.
+template <class Where>
+caf::actor spawn_with(Where where, const event_log_config& cfg) {
   auto logger = open_logger(cfg);
-  if (!logger) return spawner.spawn(failed_event_log, std::move(logger.error()));
-  return spawner.spawn(event_log_actor, std::move(*logger));
+  if (!logger) return metering::spawn_maybe_metered(where, nullptr, "event_log", failed_event_log, std::move(logger.error()));
+  return metering::spawn_maybe_metered(where, cfg.meters, "event_log", event_log_actor, std::move(*logger));
 }
 
 }  // namespace
 
-caf::actor spawn_event_log(caf::actor_system& sys, event_log_config cfg) { return spawn_with(sys, cfg); }
+caf::actor spawn_event_log(caf::actor_system& sys, event_log_config cfg) { return spawn_with<caf::actor_system&>(sys, cfg); }
 
 caf::actor spawn_event_log(caf::local_actor* parent, event_log_config cfg) {
-  return spawn_with(*parent, cfg);
+  return spawn_with<caf::local_actor*>(parent, cfg);
 }
 
 std::function<caf::expected<caf::actor>(caf::local_actor*, const caf::message&)>
@@ -182,7 +184,7 @@ event_log_starter(event_log_config cfg) {
                                 const caf::message&) -> caf::expected<caf::actor> {
     auto logger = open_logger(cfg);
     if (!logger) return std::move(logger.error());
-    return parent->spawn(event_log_actor, std::move(*logger));
+    return metering::spawn_maybe_metered(parent, cfg.meters, "event_log", event_log_actor, std::move(*logger));
   };
 }
 

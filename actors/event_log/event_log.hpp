@@ -16,6 +16,10 @@
 #include "actors/event_log/format.hpp"
 #include "actors/event_log/messages.hpp"
 
+namespace ferry::metering {
+class meter_registry;
+}
+
 namespace ferry::actors {
 
 struct event_log_config {
@@ -23,6 +27,7 @@ struct event_log_config {
   std::string file;                               ///< appended to; empty: no file
   bool to_stderr = true;
   std::shared_ptr<spdlog::sinks::sink> extra_sink;  ///< tests: captures the lines
+  metering::meter_registry* meters = nullptr;       ///< meters the event log when set (outlives it)
 };
 
 /// Spawns the actor (not linked to anything). A bad config (unknown level, unopenable file)

@@ -20,6 +20,7 @@
 #include "actors/session/status_reply.hpp"
 #include "supervision/messages.hpp"
 #include "xdr/decoder.hpp"
+#include "actors/metering/metered.hpp"
 
 namespace ferry::actors {
 
@@ -345,7 +346,7 @@ std::function<caf::expected<caf::actor>(caf::local_actor*, const caf::message&)>
                          : ep.address().to_string() + ":" + std::to_string(ep.port());
       prep->tcp_acceptor.emplace(std::move(a));
     }
-    return caf::actor_cast<caf::actor>(parent->spawn(listener_behavior, cfg, prep));
+    return metering::spawn_maybe_metered(parent, cfg.meters, "listener " + cfg.name, listener_behavior, cfg, prep);
   };
 }
 

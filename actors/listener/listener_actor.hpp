@@ -23,6 +23,10 @@
 #include "actors/listener/endpoints.hpp"
 #include "actors/session/memory_budget.hpp"
 
+namespace ferry::metering {
+class meter_registry;
+}
+
 namespace ferry::actors {
 
 struct listener_config {
@@ -39,6 +43,7 @@ struct listener_config {
   std::function<boost::asio::io_context&()> session_io;
   /// Called (on the actor's thread) with one line per notable event: refusals, accept errors.
   std::function<void(const std::string&)> on_event;
+  metering::meter_registry* meters = nullptr;  ///< meters the listener actor when set (outlives it)
 };
 
 /// Counters, the reply to `request(listener, t, listener_stats_atom::value)`.

@@ -185,4 +185,22 @@ caf::actor spawn_metered(caf::local_actor* parent, meter_registry& reg, std::str
                                  detail::bind_init(std::move(fn), std::forward<Ts>(xs)...));
 }
 
+/// Spawns `fn(self, xs...)` through `parent`: metered under `name` when `reg` is set, plainly
+/// otherwise. Actors take an optional registry in their config and spawn through this.
+template <class F, class... Ts>
+caf::actor spawn_maybe_metered(caf::local_actor* parent, meter_registry* reg, std::string name, F fn,
+                               Ts&&... xs) {
+  if (reg != nullptr)
+    return spawn_metered(parent, *reg, std::move(name), std::move(fn), std::forward<Ts>(xs)...);
+  return caf::actor_cast<caf::actor>(parent->spawn(std::move(fn), std::forward<Ts>(xs)...));
+}
+
+template <class F, class... Ts>
+caf::actor spawn_maybe_metered(caf::actor_system& sys, meter_registry* reg, std::string name, F fn,
+                               Ts&&... xs) {
+  if (reg != nullptr)
+    return spawn_metered(sys, *reg, std::move(name), std::move(fn), std::forward<Ts>(xs)...);
+  return caf::actor_cast<caf::actor>(sys.spawn(std::move(fn), std::forward<Ts>(xs)...));
+}
+
 }  // namespace ferry::metering

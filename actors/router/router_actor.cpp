@@ -28,6 +28,7 @@
 #include "actors/rpc_connection/call_args.hpp"
 #include "xdr/codec.hpp"
 #include "xdr/protocol/store.hpp"
+#include "actors/metering/metered.hpp"
 
 namespace ferry::actors {
 namespace {
@@ -185,6 +186,7 @@ struct router_state {
   std::optional<time_point> uploads_armed;          // due time of the upload idle tick in flight
   std::size_t opening = 0;                          // WRITE_OPENs in flight: they count against max_uploads
   router_stats stats;
+  std::map<server_id, std::uint64_t> ejections;     // per server since start (for the admin view)
   static inline const char* name = "router";
 };
 
@@ -245,10 +247,9 @@ caf::actor pick_connection(router_actor self, const server_id& s) {
 
 void record_health(router_actor self, const server_id& s, bool ok, duration took) {
   auto now = self->clock().now();
-  if (ok)
-    self->state.health.record_success(s, router::latency(took), now);
-  else
-    self->state.health.record_error(s, now);
+  auto ev = ok ? self->state.health.record_success(s, router::latency(took), now) : self->state.health.record_error(s, now);
+  if (ev == router::health_event::ejected_for_errors || ev == router::health_event::ejected_as_outlier)
+    ++self->state.ejections[s];
 }
 
 void arm(router_actor self) {
@@ -1041,6 +1042,24 @@ caf::behavior router_behavior(router_actor self, router_config cfg) {
             self->state.servers.begin(), self->state.servers.end(), [](const auto& kv) { return kv.second.any_connected(); }));
         return s;
       },
+      [self](router_servers_atom) {
+        auto& rs = self->state;
+        auto now = self->clock().now();
+        std::vector<router_server_view> out;
+        for (const auto& [id, slot] : rs.servers) {
+          router_server_view v;
+          v.server = id;
+          for (const auto& c : slot.conns) {
+            v.connections.push_back(c.handle);
+            if (c.connected) ++v.connections_up;
+          }
+          v.ejected = rs.health.is_ejected(id, now);
+          auto e = rs.ejections.find(id);
+          v.ejections = e == rs.ejections.end() ? 0 : e->second;
+          out.push_back(std::move(v));
+        }
+        return out;
+      },
   };
 }
 
@@ -1056,12 +1075,14 @@ void validate(const router_config& cfg) {
 
 caf::actor spawn_router(caf::actor_system& sys, router_config cfg) {
   validate(cfg);
-  return sys.spawn(router_behavior, std::move(cfg));
+  auto* meters = cfg.meters;
+  return metering::spawn_maybe_metered(sys, meters, "router", router_behavior, std::move(cfg));
 }
 
 caf::actor spawn_router(caf::local_actor* parent, router_config cfg) {
   validate(cfg);
-  return parent->spawn(router_behavior, std::move(cfg));
+  auto* meters = cfg.meters;
+  return metering::spawn_maybe_metered(parent, meters, "router", router_behavior, std::move(cfg));
 }
 
 }  // namespace ferry::actors

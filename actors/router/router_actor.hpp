@@ -18,6 +18,10 @@
 #include "actors/router/router_messages.hpp"
 #include "actors/router/server_health.hpp"
 
+namespace ferry::metering {
+class meter_registry;
+}
+
 namespace ferry::actors {
 
 struct router_config {
@@ -31,6 +35,7 @@ struct router_config {
   std::vector<server_entry> servers;            ///< the initial server set (set_servers replaces it)
   /// Wall-clock milliseconds since the Unix epoch for the HLC's physical part; null: system_clock.
   std::function<std::uint64_t()> wall_clock_ms;
+  metering::meter_registry* meters = nullptr;  ///< meters the router when set (outlives it)
 };
 
 /// Spawns the router (not linked). Invalid quorum/deadline/health settings are a programmer error

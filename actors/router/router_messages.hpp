@@ -154,6 +154,17 @@ typename Inspector::result_type inspect(Inspector& f, router_stats& x) {
 }
 using router_stats_atom = caf::atom_constant<caf::atom("rtr_stats")>;
 
+/// One server as the router sees it: its connections (ask each for rpc_stats_atom) and its health.
+struct router_server_view {
+  std::string server;
+  std::vector<caf::actor> connections;  ///< enrolled connection actors
+  std::uint64_t connections_up = 0;
+  bool ejected = false;
+  std::uint64_t ejections = 0;  ///< since the router started
+};
+/// `request(router, t, router_servers_atom::value)` -> std::vector<router_server_view>, by server id.
+using router_servers_atom = caf::atom_constant<caf::atom("rtr_srvs")>;
+
 }  // namespace ferry::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::actors::put_request)
@@ -174,4 +185,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::actors::write_open_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::actors::status_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::actors::read_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::actors::set_servers)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<ferry::actors::router_server_view>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::actors::enroll_connection)

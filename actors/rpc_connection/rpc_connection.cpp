@@ -16,6 +16,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "xdr/rpc.hpp"
+#include "actors/metering/metered.hpp"
 
 namespace ferry::actors {
 
@@ -62,6 +63,7 @@ struct rpc_connection_state {
   struct pending_call {
     caf::response_promise promise;
     time_point deadline;
+    time_point sent;  // taken: the latency histogram measures from here to the reply
   };
 
   caf::stateful_actor<rpc_connection_state>* self = nullptr;
@@ -147,7 +149,7 @@ struct rpc_connection_state {
     }
     body.end_record();
     auto deadline = now() + c.timeout;
-    calls.emplace(xid, pending_call{std::move(rp), deadline});
+    calls.emplace(xid, pending_call{std::move(rp), deadline, now()});
     deadlines.emplace(deadline, xid);
     arm(deadline);
     if (++batch_calls >= cfg.max_batch_calls) {
@@ -181,6 +183,7 @@ struct rpc_connection_state {
     auto call = std::move(it->second);
     calls.erase(it);
     deadlines.erase({call.deadline, head->xid});
+    stats.latency.record(now() - call.sent);
     auto reply = xdr::rpc::decode_reply(*record);
     if (!reply) return fail(call.promise, rpc_errc::protocol_error, "bad reply: " + xdr::describe(reply.error()));
     if (reply->stat != xdr::rpc::reply_stat::accepted)
@@ -327,11 +330,14 @@ caf::behavior rpc_connection(rpc_connection_actor* self, rpc_connection_config c
 }  // namespace
 
 caf::actor spawn_rpc_connection(caf::actor_system& sys, rpc_connection_config cfg, link_factory make_link) {
-  return sys.spawn(rpc_connection, std::move(cfg), std::move(make_link));
+  auto* meters = cfg.meters;
+  return metering::spawn_maybe_metered(sys, meters, "rpc_connection", rpc_connection, std::move(cfg), std::move(make_link));
 }
 
 caf::actor spawn_rpc_connection(caf::local_actor* parent, rpc_connection_config cfg, link_factory make_link) {
-  return parent->spawn(rpc_connection, std::move(cfg), std::move(make_link));
+  auto* meters = cfg.meters;
+  return metering::spawn_maybe_metered(parent, meters, "rpc_connection", rpc_connection, std::move(cfg),
+                                       std::move(make_link));
 }
 
 std::function<caf::expected<caf::actor>(caf::local_actor*, const caf::message&)>

@@ -18,6 +18,10 @@
 #include "actors/rpc_connection/link.hpp"
 #include "actors/rpc_connection/messages.hpp"
 
+namespace ferry::metering {
+class meter_registry;
+}
+
 namespace ferry::actors {
 
 struct rpc_connection_config {
@@ -30,6 +34,7 @@ struct rpc_connection_config {
   reconnect_backoff backoff = {};
   std::uint64_t seed = 0;                   ///< seeds the backoff jitter; 0: from std::random_device
   caf::actor listener = {};                 ///< receives connection_state_changed; may be null
+  metering::meter_registry* meters = nullptr;  ///< meters the connection when set (outlives it)
 };
 
 /// Spawns the actor (not linked to anything): it opens its link at once.

@@ -17,6 +17,7 @@
 #include "actors/session/status_reply.hpp"
 #include "xdr/codec.hpp"
 #include "xdr/rpc.hpp"
+#include "actors/metering/metered.hpp"
 
 namespace ferry::actors {
 
@@ -39,6 +40,7 @@ using session_actor = caf::stateful_actor<session_state>*;
 
 void answer(session_actor self, transport::outgoing_record reply, std::size_t request_bytes) {
   ++self->state.stats.replies;
+  self->state.stats.bytes_out += reply.body.size();
   if (self->state.io) self->state.io->send(std::move(reply), request_bytes);
 }
 
@@ -104,6 +106,7 @@ void handle_record(session_actor self, const shared_bytes& record) {
   auto& st = self->state;
   ++st.stats.calls;
   const auto bytes = record->size();
+  st.stats.bytes_in += bytes;
   auto call = rpc::decode_call(*record);
   if (!call) {
     if (call.error().code == xdr::errc::bad_rpc_version) {
@@ -194,6 +197,10 @@ void handle_record(session_actor self, const shared_bytes& record) {
 caf::behavior session_behavior(session_actor self, session_config cfg, session_io_factory make_io) {
   auto& st = self->state;
   st.stats.peer = cfg.peer.description;
+  st.stats.pid = cfg.peer.pid ? *cfg.peer.pid : -1;
+  st.stats.uid = cfg.peer.uid ? static_cast<std::int64_t>(*cfg.peer.uid) : -1;
+  st.stats.gid = cfg.peer.gid ? static_cast<std::int64_t>(*cfg.peer.gid) : -1;
+  st.stats.started = self->clock().now().time_since_epoch();
   st.cfg = std::move(cfg);
   st.io = make_io(caf::actor_cast<caf::actor>(self));
   if (!st.io) {
@@ -230,11 +237,14 @@ caf::behavior session_behavior(session_actor self, session_config cfg, session_i
 }  // namespace
 
 caf::actor spawn_session(caf::actor_system& sys, session_config cfg, session_io_factory make_io) {
-  return sys.spawn(session_behavior, std::move(cfg), std::move(make_io));
+  auto* meters = cfg.meters;
+  return metering::spawn_maybe_metered(sys, meters, "session", session_behavior, std::move(cfg), std::move(make_io));
 }
 
 caf::actor spawn_session(caf::local_actor* parent, session_config cfg, session_io_factory make_io) {
-  return parent->spawn(session_behavior, std::move(cfg), std::move(make_io));
+  auto* meters = cfg.meters;
+  return metering::spawn_maybe_metered(parent, meters, "session", session_behavior, std::move(cfg),
+                                       std::move(make_io));
 }
 
 }  // namespace ferry::actors

@@ -13,9 +13,14 @@
 #include <caf/fwd.hpp>
 #include <caf/message.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/timespan.hpp>
 
 #include "actors/router/deadline_budget.hpp"
 #include "actors/session/session_io.hpp"
+
+namespace ferry::metering {
+class meter_registry;
+}
 
 namespace ferry::actors {
 
@@ -29,6 +34,7 @@ struct session_config {
   /// Test-only fault injection: called with each decoded call's procedure and argument bytes before
   /// dispatch; may throw (the session then dies, alone). Null in production.
   std::function<void(std::uint32_t proc, xdr::bytes_view args)> fault_hook;
+  metering::meter_registry* meters = nullptr;  ///< meters the session when set (outlives it)
 };
 
 /// Counters, the reply to `request(session, t, session_stats_atom::value)`.
@@ -39,11 +45,15 @@ struct session_stats {
   std::uint64_t in_flight = 0;  ///< calls at the router, not yet answered
   std::uint64_t rejected = 0;   ///< answered by the session itself: bad program/version/procedure/args
   std::uint64_t timeouts = 0;   ///< answered TIMEDOUT by the session (router silent past the grace)
+  std::uint64_t bytes_in = 0;   ///< request record bytes taken
+  std::uint64_t bytes_out = 0;  ///< reply record bytes handed to the io
+  std::int64_t pid = -1, uid = -1, gid = -1;  ///< the peer's credentials (UNIX sockets), -1 unknown
+  caf::timespan started{};      ///< the actor clock's time since its epoch when the session started
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, session_stats& x) {
   return f(caf::meta::type_name("ferry.session_stats"), x.peer, x.calls, x.replies, x.in_flight, x.rejected,
-           x.timeouts);
+           x.timeouts, x.bytes_in, x.bytes_out, x.pid, x.uid, x.gid, x.started);
 }
 using session_stats_atom = caf::atom_constant<caf::atom("ses_stats")>;
 

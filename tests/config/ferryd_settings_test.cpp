@@ -96,7 +96,7 @@ TEST_CASE("the example ferryd config parses to exactly the defaults", "[config][
   odd.health = {0.9, 9, 9.0, 9, ferry::router::latency{9.0}, 9s, 9s, 9s, 0.9};
   odd.runtime = {"stealing", 9, 9};
   odd.log = {"debug", "/f", false};
-  odd.admin = {9, "::1", "c", "k", "a"};
+  odd.admin = {9, "::1", "c", "k", "a", "127.0.0.1:9464", false};
   auto over = load_ferryd_settings(FERRYD_EXAMPLE, odd);
   REQUIRE(std::holds_alternative<ferryd_settings>(over));
   CHECK(std::get<ferryd_settings>(over) == ferryd_settings{});
@@ -187,6 +187,7 @@ bind = "0.0.0.0"
 tls_cert = "/etc/ferry/admin.pem"
 tls_key = "/etc/ferry/admin.key"
 tls_ca = "/etc/ferry/ca.pem"
+metrics = "127.0.0.1:9464"
 )");
   const ferryd_settings d;
   CHECK(s.daemon == daemon_settings{"/run/ferry/app.sock", 0600, "ferry", "apps", "0.0.0.0:7350"});
@@ -206,7 +207,7 @@ tls_ca = "/etc/ferry/ca.pem"
   CHECK(s.runtime == runtime_settings{"stealing", 2, 2});
   CHECK(s.log == log_settings{"debug", "/var/log/ferry/ferryd.log", false});
   CHECK(s.admin == admin_settings{7399, "0.0.0.0", "/etc/ferry/admin.pem", "/etc/ferry/admin.key",
-                                  "/etc/ferry/ca.pem"});
+                                  "/etc/ferry/ca.pem", "127.0.0.1:9464", false});
   CHECK(has_stores(s));
 }
 
@@ -269,6 +270,7 @@ TEST_CASE("ferryd config values of the wrong type or out of range are refused", 
       {"[log]\nstderr = 1\n", ":2: log.stderr: expected true or false"},
       {"[log]\nstderr = \"yes\"\n", ":2: log.stderr: expected true or false"},
       {"[admin]\nport = 65536\n", ":2: admin.port: out of range"},
+      {"[admin]\nmetrics = \"9464\"\n", ":2: admin.metrics: expected HOST:PORT, got '9464'"},
   });
 }
 
