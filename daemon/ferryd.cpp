@@ -30,6 +30,9 @@
 #include "actors/router/router_messages.hpp"
 #include "actors/rpc_connection/messages.hpp"
 #include "daemon/command_line.hpp"
+#include "daemon/metrics.hpp"
+#include "transport/http/metrics_endpoint.hpp"
+#include "transport/io_thread.hpp"
 #include "daemon/tls_check.hpp"
 #include "daemon/tree.hpp"
 #include "supervision/messages.hpp"
@@ -95,6 +98,7 @@ class daemon_process {
         .receive([&](caf::ok_atom) { ok = true; },
                  [&](caf::error& e) { std::fprintf(stderr, "ferryd: cannot start: %s\n", sys_.render(e).c_str()); });
     if (!ok) return false;
+    if (!settings_.admin.metrics.empty() && !open_metrics()) return false;
     // Ready means routable: wait (bounded) until every store has a connection up; a store that is down
     // now is named in the log and reconnected to in the background.
     auto routes = wait_for_routes(std::chrono::seconds(5));
@@ -102,6 +106,7 @@ class daemon_process {
     if (!settings_.daemon.listen_tcp.empty()) tcp_address_ = listener_address("tcp");
     if (!tcp_address_.empty()) tcp = " tcp " + tcp_address_;
     if (auto a = rt_.admin_address(); !a.empty()) tcp += " admin " + a;
+    if (metrics_) tcp += " metrics " + metrics_->address();
     std::printf("ferryd ready on %s%s\n", settings_.daemon.socket.c_str(), tcp.c_str());
     std::fflush(stdout);
     log(spdlog::level::info, "started",
@@ -196,6 +201,21 @@ class daemon_process {
         self_->request(k.actor, 5s, fa::listener_stats_atom::value)
             .receive([&](fa::listener_stats& st) { address = st.address; }, [](caf::error&) {});
     return address;
+  }
+
+  /// GET /metrics on its own io thread: rendering asks actors with bounded, blocking requests.
+  bool open_metrics() {
+    ferry::transport::metrics_endpoint_options o;
+    ferry::config::split_host_port(settings_.admin.metrics, o.host, o.port);  // checked by config::check
+    metrics_io_ = std::make_unique<ferry::transport::io_thread>();
+    auto opened = ferry::transport::metrics_endpoint::open(metrics_io_->context(), o,
+                                                           [this] { return fd::render_metrics(sys_, rt_); });
+    if (auto* err = std::get_if<std::string>(&opened)) {
+      std::fprintf(stderr, "ferryd: %s\n", err->c_str());
+      return false;
+    }
+    metrics_ = std::move(std::get<0>(opened));
+    return true;
   }
 
   /// The admin actor's view of this process, and its reload and drain, run on the main thread.
@@ -325,6 +345,7 @@ class daemon_process {
   }
 
   bool stop() {
+    if (metrics_) metrics_->close();
     self_->send_exit(root_, caf::exit_reason::user_shutdown);
     bool down = false;
     self_->receive([&](caf::down_msg&) { down = true; }, caf::after(30s) >> [] {});
@@ -343,6 +364,8 @@ class daemon_process {
   caf::actor root_;
   caf::error root_exit_;
   main_queue queue_;
+  std::unique_ptr<ferry::transport::io_thread> metrics_io_;
+  std::unique_ptr<ferry::transport::metrics_endpoint> metrics_;  // closed before the tree stops
   bool drain_requested_ = false;  // main thread only
   std::string tcp_address_;       // the TCP listener's bound address, "" when none
 };
@@ -379,6 +402,7 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);  // the admin actor's wake-up call for the main thread (main_queue)
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   auto parsed = fd::parse_command_line(argc, argv);

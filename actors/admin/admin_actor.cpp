@@ -194,6 +194,8 @@ servers_reply gather_servers(caf::blocking_actor* self, const admin_context& ctx
     row.p99_us = latency.quantile_us(0.99);
     row.p999_us = latency.quantile_us(0.999);
     row.max_us = latency.max_us();
+    row.latency_count = latency.count();
+    row.latency_sum_us = latency.sum_us();
     out.servers.push_back(std::move(row));
   }
   return out;

@@ -4,12 +4,12 @@
 #include <charconv>
 #include <stdexcept>
 #include <string_view>
+#include <vector>
 
 namespace ferry::test {
 namespace {
 
 constexpr std::string_view ready_prefix = "ferryd ready on ";
-constexpr std::string_view tcp_marker = " tcp ";
 
 }  // namespace
 
@@ -17,17 +17,34 @@ std::optional<ready_line> parse_ready_line(const std::string& line) {
   std::string_view rest = line;
   if (!rest.starts_with(ready_prefix)) return std::nullopt;
   rest.remove_prefix(ready_prefix.size());
+  // SOCKET, then pairs "tcp HOST:PORT", "admin HOST:PORT", "metrics HOST:PORT" in any order.
+  std::vector<std::string_view> words;
+  for (std::size_t at = 0; at <= rest.size();) {
+    auto sp = rest.find(' ', at);
+    if (sp == std::string_view::npos) sp = rest.size();
+    words.push_back(rest.substr(at, sp - at));
+    at = sp + 1;
+  }
   ready_line out;
-  auto tcp = rest.find(tcp_marker);
-  out.socket = std::string(rest.substr(0, tcp));
-  if (out.socket.empty()) return std::nullopt;
-  if (tcp == std::string_view::npos) return out;
-  auto host_port = rest.substr(tcp + tcp_marker.size());
-  auto colon = host_port.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  auto port = host_port.substr(colon + 1);
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), out.tcp_port);
-  if (ec != std::errc{} || end != port.data() + port.size() || out.tcp_port == 0) return std::nullopt;
+  out.socket = std::string(words.front());
+  if (out.socket.empty() || words.size() % 2 != 1) return std::nullopt;
+  for (std::size_t k = 1; k + 1 < words.size(); k += 2) {
+    auto host_port = words[k + 1];
+    auto colon = host_port.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    auto digits = host_port.substr(colon + 1);
+    std::uint16_t port = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (ec != std::errc{} || end != digits.data() + digits.size() || port == 0) return std::nullopt;
+    if (words[k] == "tcp")
+      out.tcp_port = port;
+    else if (words[k] == "admin")
+      out.admin_port = port;
+    else if (words[k] == "metrics")
+      out.metrics_port = port;
+    else
+      return std::nullopt;
+  }
   return out;
 }
 
@@ -50,6 +67,8 @@ ferryd_process start_ferryd(const std::string& binary, const std::vector<std::st
   if (!ready) throw std::runtime_error("unexpected first line from ferryd: '" + *line + "'");
   d.socket = ready->socket;
   d.tcp_port = ready->tcp_port;
+  d.admin_port = ready->admin_port;
+  d.metrics_port = ready->metrics_port;
   return d;
 }
 

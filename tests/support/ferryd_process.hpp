@@ -17,12 +17,16 @@ struct ferryd_process {
   std::unique_ptr<child_process> proc;
   std::string socket;         ///< the path applications connect to, as announced
   std::uint16_t tcp_port = 0; ///< the bound TCP port, 0 without --listen-tcp
+  std::uint16_t admin_port = 0;    ///< the admin actor's port, 0 without --admin
+  std::uint16_t metrics_port = 0;  ///< the /metrics port, 0 without --metrics
 };
 
 /// The fields of a ready line, or nullopt when `line` is anything else.
 struct ready_line {
   std::string socket;
   std::uint16_t tcp_port = 0;
+  std::uint16_t admin_port = 0;
+  std::uint16_t metrics_port = 0;
 };
 std::optional<ready_line> parse_ready_line(const std::string& line);
 
