@@ -91,6 +91,7 @@ detail::field_map fields_of(ferryd_settings& s) {
       {"runtime.scheduler", text(s.runtime.scheduler)},
       {"runtime.scheduler_threads", number(s.runtime.scheduler_threads, exact)},
       {"runtime.asio_threads", number(s.runtime.asio_threads, exact)},
+      {"runtime.meters", flag(s.runtime.meters, exact)},
 
       {"log.level", text(s.log.level)},
       {"log.file", text(s.log.file)},

@@ -19,6 +19,7 @@ struct flag_values {
   std::optional<std::uint64_t> max_sessions, memory_budget;
   std::optional<std::uint32_t> small_op_ms;
   bool quiet = false;
+  bool no_meters = false;
 
   void apply(config::ferryd_settings& s) const {
     if (socket) s.daemon.socket = *socket;
@@ -40,6 +41,7 @@ struct flag_values {
     if (asio_threads) s.runtime.asio_threads = *asio_threads;
     if (log_level) s.log.level = *log_level;
     if (log_file) s.log.file = *log_file;
+    if (no_meters) s.runtime.meters = false;
     if (quiet) {
       s.log.to_stderr = false;
       if (s.log.file.empty()) s.log.level = "off";  // nowhere to write: say so, as the config check asks
@@ -87,6 +89,7 @@ std::variant<command_line, int> parse_command_line(int argc, char** argv) {
   app.add_option("--asio-threads", f.asio_threads, "socket I/O threads [runtime.asio_threads]");
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error, critical, off [log.level]");
   app.add_option("--log-file", f.log_file, "event log file [log.file]");
+  app.add_flag("--no-meters", f.no_meters, "spawn actors unmetered, to measure what the meters cost [runtime.meters = false]");
   app.add_flag("--quiet", f.quiet, "no event log on stderr [log.stderr = false]; without --log-file: no event log");
   app.add_option("--drain-grace-ms", drain_ms, "SIGTERM: time in-flight calls get to finish (default 10000)");
   app.add_option("--writer-id", cl.writer_id, "HLC writer id, unique per ferryd of a cluster (default: random)");

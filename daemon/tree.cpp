@@ -71,7 +71,7 @@ supervision::actor_spawner metered_supervisors(metering::meter_registry& meters)
 supervision::supervisor_flags flags(runtime& rt, std::string name, restart_strategy strategy, int intensity,
                                     caf::timespan period) {
   supervision::supervisor_flags f;
-  f.spawner = metered_supervisors(rt.meters());
+  if (rt.actor_meters() != nullptr) f.spawner = metered_supervisors(rt.meters());
   f.strategy = strategy;
   f.intensity = intensity;
   f.period = period;
@@ -91,7 +91,7 @@ child_spec router_child(const config::ferryd_settings& s, runtime& rt) {
   rc.quorum = {s.stores.replicas, s.stores.write_quorum};
   rc.deadlines = s.deadlines;
   rc.health = s.health;
-  rc.meters = &rt.meters();
+  rc.meters = rt.actor_meters();
   for (const auto& server : s.stores.servers) rc.servers.push_back({server, {}});
   child_spec c;
   c.id = "router";
@@ -115,7 +115,7 @@ child_spec session_template(runtime& rt) {
     sc.router = registered(parent->system(), router_name);
     sc.deadlines = defaults.deadlines;
     sc.peer = conn.peer;
-    sc.meters = &rt.meters();
+    sc.meters = rt.actor_meters();
     actors::socket_io_options io;
     io.limits = defaults.record;
     io.flow = defaults.flow;
@@ -140,7 +140,7 @@ child_spec listener_child(const std::string& id, const config::ferryd_settings& 
   lc.budget = rt.budget();
   lc.io = &rt.first_io();
   lc.session_io = [&rt]() -> boost::asio::io_context& { return rt.next_io(); };
-  lc.meters = &rt.meters();
+  lc.meters = rt.actor_meters();
   child_spec c;
   c.id = id;
   c.start = [lc](caf::local_actor* parent, const caf::message& args) -> caf::expected<caf::actor> {
@@ -194,7 +194,9 @@ child_spec admin_child(const config::ferryd_settings& s, runtime& rt) {
 }  // namespace
 
 runtime::runtime(const config::ferryd_settings& s)
-    : sessions_(session_defaults_of(s)), budget_(std::make_shared<session::memory_budget>(s.limits.memory_budget_bytes)) {
+    : sessions_(session_defaults_of(s)),
+      budget_(std::make_shared<session::memory_budget>(s.limits.memory_budget_bytes)),
+      meters_on_(s.runtime.meters) {
   for (unsigned i = 0; i < std::max(1u, s.runtime.asio_threads); ++i) io_.push_back(std::make_unique<transport::io_thread>());
 }
 
@@ -236,7 +238,7 @@ child_spec store_child(const std::string& server, const config::ferryd_settings&
   for (unsigned k = 0; k < s.stores.connections; ++k) {
     actors::rpc_connection_config cc;
     cc.server = server;
-    cc.meters = &rt.meters();
+    cc.meters = rt.actor_meters();
     cc.program = proto::store::program;
     cc.version = proto::store::version;
     actors::tcp_link_options lo{host, port, {}};
@@ -283,7 +285,7 @@ supervisor_spec root_spec(const config::ferryd_settings& s, runtime& rt) {
   ec.level = s.log.level;
   ec.file = s.log.file;
   ec.to_stderr = s.log.to_stderr;
-  ec.meters = &rt.meters();
+  ec.meters = rt.actor_meters();
   child_spec log;
   log.id = "event_log";
   log.start = counting_restarts(rt.meters(), "event_log", registering(event_log_name, actors::event_log_starter(ec)));

@@ -75,6 +75,8 @@ class runtime {
   std::uint64_t writer_id = 0;
 
   metering::meter_registry& meters() { return meters_; }
+  /// The registry actors are spawned into: null when runtime.meters is off (restarts are still counted).
+  metering::meter_registry* actor_meters() { return meters_on_ ? &meters_ : nullptr; }
 
   /// What the admin actor reads (filled by main before the tree starts).
   std::shared_ptr<admin::admin_context> admin = std::make_shared<admin::admin_context>();
@@ -92,6 +94,7 @@ class runtime {
   session_defaults sessions_;
   std::shared_ptr<session::memory_budget> budget_;
   metering::meter_registry meters_;
+  bool meters_on_ = true;
   mutable std::mutex admin_mutex_;
   std::string admin_address_;
   std::uint16_t admin_port_ = 0;

@@ -106,7 +106,8 @@ void worker(caf::blocking_actor* self, std::shared_ptr<const admin_context> ctx)
                   if (c.reload) return c.reload();
                   return reload_reply{false, "reload is not available in this process", ""};
                 },
-                [&](log_level_request& x) { return change_log_level(self, c, x.level); });
+                [&](log_level_request& x) { return change_log_level(self, c, x.level); },
+                [&](restart_request& x) { return restart_child(self, c, x.path); });
 }
 
 /// Hands `msg` to a fresh worker and answers the requester with its reply, inside this actor.
@@ -131,6 +132,7 @@ admin_actor::behavior_type admin_behavior(admin_actor::pointer self, std::shared
       [self, ctx](drain_request x) { return via_worker<drain_reply>(self, ctx, x); },
       [self, ctx](reload_request x) { return via_worker<reload_reply>(self, ctx, x); },
       [self, ctx](log_level_request& x) { return via_worker<log_level_reply>(self, ctx, std::move(x)); },
+      [self, ctx](restart_request& x) { return via_worker<restart_reply>(self, ctx, std::move(x)); },
   };
 }
 
@@ -225,6 +227,38 @@ sessions_reply gather_sessions(caf::blocking_actor* self, const admin_context& c
     });
   }
   return out;
+}
+
+restart_reply restart_child(caf::blocking_actor* self, const admin_context& ctx, const std::string& path) {
+  std::vector<std::string> ids;
+  for (std::size_t at = 0; at <= path.size();) {
+    auto slash = path.find('/', at);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > at) ids.push_back(path.substr(at, slash - at));
+    at = slash + 1;
+  }
+  if (ids.empty()) return {false, "no child named: give its path from the root, e.g. \"router\""};
+  if (ids.size() == 1 && ids.front() == "admin") return {false, "the admin actor does not restart itself"};
+  auto sup = registered(self, ctx.root_name);
+  supervision::child_info found;
+  std::string walked = "ferryd";
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    std::vector<supervision::child_info> kids;
+    if (!ask<std::vector<supervision::child_info>>(self, sup, ctx.ask_timeout, supervision::which_children{},
+                                                   [&](auto& x) { kids = std::move(x); }))
+      return {false, walked + " did not answer (not a supervisor, or busy)"};
+    auto it = std::find_if(kids.begin(), kids.end(), [&](const auto& c) { return c.id == ids[k]; });
+    if (it == kids.end()) return {false, walked + " has no child \"" + ids[k] + "\""};
+    walked += "/" + ids[k];
+    if (!it->actor) return {false, walked + " is not running (" + supervision::to_string(it->status) + ")"};
+    found = *it;
+    sup = it->actor;
+  }
+  if (found.restart == supervision::restart_type::temporary)
+    return {false, walked + " is temporary: its supervisor would not restart it"};
+  auto id = found.actor.id();
+  caf::anon_send_exit(found.actor, caf::exit_reason::kill);
+  return {true, "killed " + walked + " (actor " + std::to_string(id) + "); its supervisor restarts it"};
 }
 
 log_level_reply change_log_level(caf::blocking_actor* self, const admin_context& ctx, const std::string& level) {

@@ -43,6 +43,7 @@ node_status gather_status(caf::blocking_actor* self, const admin_context& ctx);
 tree_reply gather_tree(caf::blocking_actor* self, const admin_context& ctx);
 servers_reply gather_servers(caf::blocking_actor* self, const admin_context& ctx);
 sessions_reply gather_sessions(caf::blocking_actor* self, const admin_context& ctx);
+restart_reply restart_child(caf::blocking_actor* self, const admin_context& ctx, const std::string& path);
 log_level_reply change_log_level(caf::blocking_actor* self, const admin_context& ctx, const std::string& level);
 /// Not blocking: a copy of the meters.
 top_reply take_top(const admin_context& ctx);

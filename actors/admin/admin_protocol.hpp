@@ -25,6 +25,13 @@ struct sessions_request {};
 struct drain_request {};
 /// Re-read the configuration file (as SIGHUP) and say what was applied.
 struct reload_request {};
+/// Kill one child of the tree so that its supervisor restarts it (OTP's exit(Pid, kill) from a shell): e.g.
+/// "backend_sup/store 127.0.0.1:7001" reconnects that store's pool. `path` is child ids from the root, '/'
+/// separated. Temporary children (sessions), the root and the admin actor itself are refused.
+struct restart_request {
+  std::string path;
+};
+
 /// Set the event log's level ("trace".."critical", "off"); an empty level only asks for the current one.
 struct log_level_request {
   std::string level;
@@ -146,6 +153,11 @@ struct reload_reply {
   std::string needs_restart;  ///< changed keys that take effect only after a restart
 };
 
+struct restart_reply {
+  bool ok = false;
+  std::string message;  ///< what was killed (actor id), or why nothing was
+};
+
 struct log_level_reply {
   std::string previous;
   std::string current;
@@ -156,7 +168,8 @@ using admin_actor = caf::typed_actor<
   caf::replies_to<status_request>::with<node_status>, caf::replies_to<tree_request>::with<tree_reply>,
   caf::replies_to<top_request>::with<top_reply>, caf::replies_to<servers_request>::with<servers_reply>,
   caf::replies_to<sessions_request>::with<sessions_reply>, caf::replies_to<drain_request>::with<drain_reply>,
-  caf::replies_to<reload_request>::with<reload_reply>, caf::replies_to<log_level_request>::with<log_level_reply>>;
+  caf::replies_to<reload_request>::with<reload_reply>, caf::replies_to<log_level_request>::with<log_level_reply>,
+  caf::replies_to<restart_request>::with<restart_reply>>;
 
 // -- inspection (CAF 0.17 serialisation across nodes) -----------------------------------------------------
 
@@ -169,6 +182,12 @@ template <class F> typename F::result_type inspect(F& f, drain_request&) { retur
 template <class F> typename F::result_type inspect(F& f, reload_request&) { return f(caf::meta::type_name("ferry.admin.reload_request")); }
 template <class F> typename F::result_type inspect(F& f, log_level_request& x) {
   return f(caf::meta::type_name("ferry.admin.log_level_request"), x.level);
+}
+template <class F> typename F::result_type inspect(F& f, restart_request& x) {
+  return f(caf::meta::type_name("ferry.admin.restart_request"), x.path);
+}
+template <class F> typename F::result_type inspect(F& f, restart_reply& x) {
+  return f(caf::meta::type_name("ferry.admin.restart_reply"), x.ok, x.message);
 }
 template <class F> typename F::result_type inspect(F& f, cpu_split& x) {
   return f(caf::meta::type_name("ferry.admin.cpu_split"), x.process_ns, x.attributed_ns, x.runtime_ns);
@@ -235,6 +254,8 @@ inline caf::actor_system_config& add_admin_types(caf::actor_system_config& cfg) 
   cfg.add_message_type<drain_reply>("ferry.admin.drain_reply");
   cfg.add_message_type<reload_reply>("ferry.admin.reload_reply");
   cfg.add_message_type<log_level_reply>("ferry.admin.log_level_reply");
+  cfg.add_message_type<restart_request>("ferry.admin.restart_request");
+  cfg.add_message_type<restart_reply>("ferry.admin.restart_reply");
   return cfg;
 }
 

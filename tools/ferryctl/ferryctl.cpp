@@ -204,6 +204,10 @@ int main(int argc, char** argv) {
   auto* sessions = app.add_subcommand("sessions", "client sessions of each node");
   auto* drain = app.add_subcommand("drain", "stop accepting, finish calls in flight, exit (as SIGTERM)");
   auto* reload = app.add_subcommand("reload", "re-read the configuration file (as SIGHUP)");
+  std::string child_path;
+  auto* restart = app.add_subcommand("restart", "kill one child so its supervisor restarts it (e.g. a store's pool)");
+  restart->add_option("path", child_path, "child ids from the root, '/'-separated: \"backend_sup/store HOST:PORT\"")
+      ->required();
   auto* log_level = app.add_subcommand("log-level", "show the event log level, or set it to LEVEL");
   log_level->add_option("level", level, "trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -249,6 +253,14 @@ int main(int argc, char** argv) {
     for (const auto& n : nodes)
       if (n.ok() && !n.reply->ok) {
         fmt::print(stderr, "ferryctl: {} refused the reload: {}\n", n.node, n.reply->applied);
+        code = exit_failed;
+      }
+  } else if (*restart) {
+    auto nodes = c.ask<admin::restart_reply>(admin::restart_request{child_path});
+    code = show(nodes, g.json, render_restart, json_restart);
+    for (const auto& n : nodes)
+      if (n.ok() && !n.reply->ok) {
+        fmt::print(stderr, "ferryctl: {} refused the restart: {}\n", n.node, n.reply->message);
         code = exit_failed;
       }
   } else if (*log_level) {

@@ -201,6 +201,14 @@ std::string json_reload(const std::vector<node_result<admin::reload_reply>>& nod
              {});
 }
 
+std::string json_restart(const std::vector<node_result<admin::restart_reply>>& nodes) {
+  return doc("restart", nodes_json(nodes, [](json::object& o, const admin::restart_reply& r) {
+               o["done"] = r.ok;
+               o["message"] = r.message;
+             }),
+             {});
+}
+
 std::string json_log_level(const std::vector<node_result<admin::log_level_reply>>& nodes) {
   return doc("log-level", nodes_json(nodes, [](json::object& o, const admin::log_level_reply& r) {
                o["previous"] = r.previous;

@@ -17,6 +17,7 @@ std::string json_top(const std::vector<node_result<top_screen>>& nodes, std::siz
 std::string json_servers(const std::vector<node_result<admin::servers_reply>>& nodes);
 std::string json_sessions(const std::vector<node_result<admin::sessions_reply>>& nodes);
 std::string json_drain(const std::vector<node_result<admin::drain_reply>>& nodes);
+std::string json_restart(const std::vector<node_result<admin::restart_reply>>& nodes);
 std::string json_reload(const std::vector<node_result<admin::reload_reply>>& nodes);
 std::string json_log_level(const std::vector<node_result<admin::log_level_reply>>& nodes);
 

@@ -279,6 +279,14 @@ std::string render_reload(const std::vector<node_result<admin::reload_reply>>& n
   return out;
 }
 
+std::string render_restart(const std::vector<node_result<admin::restart_reply>>& nodes) {
+  std::string out;
+  for (const auto& n : nodes)
+    out += n.ok() ? fmt::format("{} restart {}: {}\n", n.node, n.reply->ok ? "done" : "refused", n.reply->message)
+                  : fmt::format("{} {}\n", n.node, failure_words(n.why));
+  return out;
+}
+
 std::string render_log_level(const std::vector<node_result<admin::log_level_reply>>& nodes) {
   std::string out;
   for (const auto& n : nodes) {

@@ -33,6 +33,7 @@ std::string render_top(const std::vector<node_result<top_screen>>& nodes, std::s
 std::string render_servers(const std::vector<node_result<admin::servers_reply>>& nodes);
 std::string render_sessions(const std::vector<node_result<admin::sessions_reply>>& nodes);
 std::string render_drain(const std::vector<node_result<admin::drain_reply>>& nodes);
+std::string render_restart(const std::vector<node_result<admin::restart_reply>>& nodes);
 std::string render_reload(const std::vector<node_result<admin::reload_reply>>& nodes);
 std::string render_log_level(const std::vector<node_result<admin::log_level_reply>>& nodes);
 

@@ -32,6 +32,7 @@ struct fake_record {
   int drains = 0;
   int reloads = 0;
   std::vector<std::string> levels;
+  std::vector<std::string> restarts;
 };
 
 // `rec` is also the extra argument CAF 0.17 needs to keep UBSan quiet about function-based actors.
@@ -54,6 +55,11 @@ admin::admin_actor::behavior_type fake_admin(admin::admin_actor::pointer, fake_r
         std::lock_guard lock(rec->mtx);
         ++rec->reloads;
         return admin::reload_reply{true, "event_log.level", ""};
+      },
+      [rec](const admin::restart_request& r) {
+        std::lock_guard lock(rec->mtx);
+        rec->restarts.push_back(r.path);
+        return admin::restart_reply{true, "killed ferryd/" + r.path + " (actor 42); its supervisor restarts it"};
       },
       [rec](const admin::log_level_request& r) {
         std::lock_guard lock(rec->mtx);
@@ -284,7 +290,7 @@ TEST_CASE_METHOD(fake_cluster, "ferryctl --json over a cluster names the unreach
   CHECK(d.at("totals").at("cpu_pct").to_number<double>() == Approx(2 * 30.1));
 }
 
-TEST_CASE_METHOD(fake_cluster, "ferryctl drain, reload and log-level reach every node's admin actor",
+TEST_CASE_METHOD(fake_cluster, "ferryctl drain, reload, restart and log-level reach every node's admin actor",
                  "[ferryctl][e2e]") {
   auto nodes = node1 + "," + node2;
   auto d = ferryctl({"--cluster", nodes, "drain"});
@@ -298,7 +304,12 @@ TEST_CASE_METHOD(fake_cluster, "ferryctl drain, reload and log-level reach every
   CHECK(set.has_line(node2 + " log level debug (was info)"));
   auto get = ferryctl({"--node", node2, "log-level"});
   CHECK(get.has_line(node2 + " log level info"));
+  auto rs = ferryctl({"--node", node1, "restart", "backend_sup/store 127.0.0.1:7001"});
+  CHECK(rs.exit_code == 0);
+  CHECK(rs.has_line(node1 + " restart done: killed ferryd/backend_sup/store 127.0.0.1:7001 (actor 42); its supervisor restarts it"));
+  CHECK(ferryctl({"--node", node1, "restart"}).exit_code == 2);  // the path is required
   std::lock_guard l1(rec1.mtx), l2(rec2.mtx);
+  CHECK(rec1.restarts == std::vector<std::string>{"backend_sup/store 127.0.0.1:7001"});
   CHECK(rec1.drains == 1);
   CHECK(rec2.drains == 1);
   CHECK(rec1.reloads == 1);
