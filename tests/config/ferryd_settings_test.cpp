@@ -94,7 +94,7 @@ TEST_CASE("the example ferryd config parses to exactly the defaults", "[config][
   odd.limits = {{5.0, 6, 7}, 8, 9, 10, 11};
   odd.deadlines = {1ms, 2ms, 3ms, 4ms, 5ms, 6ms};
   odd.health = {0.9, 9, 9.0, 9, ferry::router::latency{9.0}, 9s, 9s, 9s, 0.9};
-  odd.runtime = {"stealing", 9, 9};
+  odd.runtime = {"stealing", 9, 9, false};
   odd.log = {"debug", "/f", false};
   odd.admin = {9, "::1", "c", "k", "a", "127.0.0.1:9464", false};
   auto over = load_ferryd_settings(FERRYD_EXAMPLE, odd);
@@ -175,6 +175,7 @@ max_ejected_fraction = 0.34
 scheduler = "stealing"
 scheduler_threads = 2
 asio_threads = 2
+meters = false
 
 [log]
 level = "debug"
@@ -204,7 +205,7 @@ metrics = "127.0.0.1:9464"
   CHECK(s.health.base_ejection == 1500ms);
   CHECK(s.health.max_ejection == d.health.max_ejection);
   CHECK(s.health.max_ejected_fraction == 0.34);
-  CHECK(s.runtime == runtime_settings{"stealing", 2, 2});
+  CHECK(s.runtime == runtime_settings{"stealing", 2, 2, false});
   CHECK(s.log == log_settings{"debug", "/var/log/ferry/ferryd.log", false});
   CHECK(s.admin == admin_settings{7399, "0.0.0.0", "/etc/ferry/admin.pem", "/etc/ferry/admin.key",
                                   "/etc/ferry/ca.pem", "127.0.0.1:9464", false});
