@@ -39,6 +39,23 @@ settings_problem pair(const std::string& key, const std::string& value, const st
           other_value + " " + inverse + " " + key + " (" + value + ")"};
 }
 
+/// An array of uids or gids: integers in 0..2^32-1 (duplicates allowed, they change nothing).
+detail::field_setter id_list(std::vector<std::uint32_t>& out) {
+  return [&out](const toml::node& n) -> std::string {
+    const auto* array = n.as_array();
+    if (array == nullptr) return "expected an array of integers";
+    std::vector<std::uint32_t> values;
+    for (const auto& element : *array) {
+      auto v = element.value_exact<std::int64_t>();
+      if (!v) return "expected an array of integers";
+      if (*v < 0 || *v > 0xFFFFFFFFll) return "out of range: ids are 0..4294967295";
+      values.push_back(static_cast<std::uint32_t>(*v));
+    }
+    out = std::move(values);
+    return {};
+  };
+}
+
 /// The key table of the file, each entry writing into `s`.
 detail::field_map fields_of(ferryd_settings& s) {
   using detail::flag, detail::milliseconds, detail::number, detail::real, detail::text;
@@ -57,6 +74,8 @@ detail::field_map fields_of(ferryd_settings& s) {
       {"daemon.socket_owner", text(s.daemon.socket_owner)},
       {"daemon.socket_group", text(s.daemon.socket_group)},
       {"daemon.listen_tcp", text(s.daemon.listen_tcp)},
+      {"daemon.allow_uids", id_list(s.daemon.allow_uids)},
+      {"daemon.allow_gids", id_list(s.daemon.allow_gids)},
 
       {"stores.servers", detail::text_list(s.stores.servers)},
       {"stores.replicas", number(s.stores.replicas, exact)},

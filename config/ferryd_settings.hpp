@@ -22,6 +22,8 @@ struct daemon_settings {
   std::string socket_owner;                       // user name to chown the socket to; "" = ferryd's own
   std::string socket_group;                       // group name; "" = ferryd's own
   std::string listen_tcp;                         // HOST:PORT of the optional TCP listener; "" = none
+  std::vector<std::uint32_t> allow_uids;          // UNIX peers (SO_PEERCRED) admitted by uid ...
+  std::vector<std::uint32_t> allow_gids;          // ... or by gid; both empty = everyone the mode lets in
   friend bool operator==(const daemon_settings&, const daemon_settings&) = default;
 };
 

@@ -15,6 +15,7 @@ namespace {
 struct flag_values {
   std::optional<std::string> socket, listen_tcp, log_level, log_file, scheduler, admin, metrics;
   std::vector<std::string> stores;
+  std::vector<std::uint32_t> allow_uids, allow_gids;
   std::optional<unsigned> replicas, write_quorum, connections, scheduler_threads, asio_threads;
   std::optional<std::uint64_t> max_sessions, memory_budget;
   std::optional<std::uint32_t> small_op_ms;
@@ -30,6 +31,8 @@ struct flag_values {
     }
     if (metrics) s.admin.metrics = *metrics;
     if (!stores.empty()) s.stores.servers = stores;
+    if (!allow_uids.empty()) s.daemon.allow_uids = allow_uids;
+    if (!allow_gids.empty()) s.daemon.allow_gids = allow_gids;
     if (replicas) s.stores.replicas = *replicas;
     if (write_quorum) s.stores.write_quorum = *write_quorum;
     if (connections) s.stores.connections = *connections;
@@ -66,6 +69,8 @@ std::variant<command_line, int> parse_command_line(int argc, char** argv) {
   app.add_option("--config", cl.config_file, "TOML config file (every key: config/ferryd.example.toml)");
   app.add_option("--socket", f.socket, "UNIX socket path for applications [daemon.socket]");
   app.add_option("--store", f.stores, "a ferry-store as HOST:PORT; repeat for each [stores.servers]");
+  app.add_option("--allow-uid", f.allow_uids, "admit UNIX peers of this uid; repeat for each [daemon.allow_uids]");
+  app.add_option("--allow-gid", f.allow_gids, "admit UNIX peers of this gid; repeat for each [daemon.allow_gids]");
   app.add_option("--listen-tcp", f.listen_tcp, "extra TCP listener HOST:PORT [daemon.listen_tcp]");
   auto host_port = CLI::Validator(
       [](std::string& v) {

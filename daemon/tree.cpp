@@ -135,6 +135,7 @@ child_spec listener_child(const std::string& id, const config::ferryd_settings& 
     lc.unix_options.mode = s.daemon.socket_mode;
     lc.unix_options.owner = s.daemon.socket_owner;
     lc.unix_options.group = s.daemon.socket_group;
+    lc.allow = {s.daemon.allow_uids, s.daemon.allow_gids};
   }
   lc.limits = s.limits.accept;
   lc.budget = rt.budget();

@@ -87,6 +87,12 @@ accepted_connection wrap(tcp::socket s) {
   return c;
 }
 
+// Connections accepted and not yet decided on by the actor (spawned, refused): past this many the
+// acceptor stops accepting until the actor catches up, and a connect storm waits in the kernel's backlog
+// instead of flooding the actor's mailbox and session_sup with thousands of spawns that every other
+// actor's messages would queue behind (a working client's p99 went from 4 to 57 ms under 10,000 connects).
+constexpr std::uint32_t max_in_transit = 16;
+
 // Accepts on the io thread until closed. A failed accept (EMFILE: out of descriptors) is reported and
 // retried after a pause rather than spinning.
 template <class Protocol>
@@ -101,6 +107,15 @@ class acceptor_core : public std::enable_shared_from_this<acceptor_core<Protocol
   auto executor() { return acceptor_.get_executor(); }
 
   void start() { accept_next(); }
+
+  /// The actor decided on one connection (on the io thread, posted by the actor).
+  void decided() {
+    if (in_transit_ > 0) --in_transit_;
+    if (waiting_ && in_transit_ < max_in_transit) {
+      waiting_ = false;
+      accept_next();
+    }
+  }
 
   void close() {
     closed_ = true;
@@ -126,6 +141,10 @@ class acceptor_core : public std::enable_shared_from_this<acceptor_core<Protocol
         return;
       }
       caf::anon_send(self->owner_, connection_accepted{wrap(std::move(socket))});
+      if (++self->in_transit_ >= max_in_transit) {
+        self->waiting_ = true;  // decided() accepts again
+        return;
+      }
       self->accept_next();
     };
     // The accepted socket belongs to the io context its session will run on.
@@ -139,6 +158,8 @@ class acceptor_core : public std::enable_shared_from_this<acceptor_core<Protocol
   asio::steady_timer retry_;
   caf::actor owner_;
   std::function<asio::io_context&()> session_io_;
+  std::uint32_t in_transit_ = 0;
+  bool waiting_ = false;
   bool closed_ = false;
 };
 
@@ -229,6 +250,7 @@ struct listener_state {
   listener_config cfg;
   std::optional<listener::accept_policy> policy;
   std::function<void()> close_acceptor;
+  std::function<void()> decided;  // tells the acceptor one connection in transit is dealt with
   std::function<void()> cleanup;
   listener_stats stats;
   std::uint64_t pending_spawns = 0;
@@ -240,13 +262,15 @@ struct listener_state {
 };
 using listener_actor = caf::stateful_actor<listener_state>*;
 
+/// Starts the acceptor; `close` and `decided` post to its io thread.
 template <class Protocol>
-std::function<void()> start_core(typename Protocol::acceptor acceptor, caf::actor owner,
-                                 std::function<asio::io_context&()> session_io) {
+void start_core(typename Protocol::acceptor acceptor, caf::actor owner, std::function<asio::io_context&()> session_io,
+                std::function<void()>& close, std::function<void()>& decided) {
   auto core = std::make_shared<acceptor_core<Protocol>>(std::move(acceptor), std::move(owner), std::move(session_io));
   auto executor = core->executor();
   asio::post(executor, [core] { core->start(); });
-  return [core, executor]() mutable { asio::post(executor, [core] { core->close(); }); };
+  close = [core, executor]() mutable { asio::post(executor, [core] { core->close(); }); };
+  decided = [core, executor]() mutable { asio::post(executor, [core] { core->decided(); }); };
 }
 
 std::string retry_hint(std::chrono::nanoseconds wait) {
@@ -258,8 +282,16 @@ void event(listener_actor self, const std::string& line) {
   if (self->state.cfg.on_event) self->state.cfg.on_event(line);
 }
 
-void admit(listener_actor self, accepted_connection& conn) {
+/// True when a session was asked for (the acceptor hears when it is up); false when refused here.
+bool admit(listener_actor self, accepted_connection& conn) {
   auto& st = self->state;
+  if (conn.unix_socket && !st.cfg.allow.admits(conn.peer.uid, conn.peer.gid)) {
+    ++st.stats.refused_peer;
+    auto detail = listener::refusal_reason(conn.peer.uid, conn.peer.gid);
+    event(self, st.cfg.name + " listener refused " + conn.peer.description + ": " + detail);
+    refuse(conn, detail);
+    return false;
+  }
   const auto now = listener::clock::now();
   const auto open = st.cfg.budget->sessions() + st.pending_spawns;
   switch (st.policy->admit(now, open)) {
@@ -269,7 +301,7 @@ void admit(listener_actor self, accepted_connection& conn) {
                     " sessions open; try again later";
       event(self, st.cfg.name + " listener refused " + conn.peer.description + ": " + detail);
       refuse(conn, detail);
-      return;
+      return false;
     }
     case listener::admission::refused_rate: {
       ++st.stats.refused_rate;
@@ -277,7 +309,7 @@ void admit(listener_actor self, accepted_connection& conn) {
                     " connections/s; " + retry_hint(st.policy->next_token_in(now));
       event(self, st.cfg.name + " listener refused " + conn.peer.description + ": " + detail);
       refuse(conn, detail);
-      return;
+      return false;
     }
     case listener::admission::admitted:
       break;
@@ -288,12 +320,15 @@ void admit(listener_actor self, accepted_connection& conn) {
           [self](const caf::actor&) {
             --self->state.pending_spawns;
             ++self->state.stats.accepted;
+            if (self->state.decided) self->state.decided();
           },
           [self](caf::error& e) {
             --self->state.pending_spawns;
+            if (self->state.decided) self->state.decided();
             ++self->state.stats.spawn_failures;
             event(self, self->state.cfg.name + " listener: a session failed to start: " + self->system().render(e));
           });
+  return true;
 }
 
 caf::behavior listener_behavior(listener_actor self, listener_config cfg, std::shared_ptr<prepared_acceptor> prep) {
@@ -304,10 +339,14 @@ caf::behavior listener_behavior(listener_actor self, listener_config cfg, std::s
   st.stats.address = prep->address;
   st.cleanup = std::move(prep->cleanup);
   auto me = caf::actor_cast<caf::actor>(self);
-  if (prep->unix_acceptor) st.close_acceptor = start_core<unix_proto>(std::move(*prep->unix_acceptor), me, st.cfg.session_io);
-  if (prep->tcp_acceptor) st.close_acceptor = start_core<tcp>(std::move(*prep->tcp_acceptor), me, st.cfg.session_io);
+  if (prep->unix_acceptor)
+    start_core<unix_proto>(std::move(*prep->unix_acceptor), me, st.cfg.session_io, st.close_acceptor, st.decided);
+  if (prep->tcp_acceptor)
+    start_core<tcp>(std::move(*prep->tcp_acceptor), me, st.cfg.session_io, st.close_acceptor, st.decided);
   return {
-      [self](connection_accepted& msg) { admit(self, msg.conn); },
+      [self](connection_accepted& msg) {
+        if (!admit(self, msg.conn) && self->state.decided) self->state.decided();  // refused: decided now
+      },
       [self](accept_failed& msg) {
         ++self->state.stats.accept_errors;
         event(self, self->state.cfg.name + " listener: accept failed: " + msg.reason + " (retrying in 100 ms)");

@@ -21,6 +21,7 @@
 
 #include "actors/listener/accept_policy.hpp"
 #include "actors/listener/endpoints.hpp"
+#include "actors/listener/peer_allow_list.hpp"
 #include "actors/session/memory_budget.hpp"
 
 namespace ferry::metering {
@@ -36,6 +37,9 @@ struct listener_config {
   std::string tcp_host;                      ///< name or address, without IPv6 brackets
   std::uint16_t tcp_port = 0;                ///< 0: any free port (stats name the bound one)
   listener::accept_limits limits;
+  /// UNIX peers whose SO_PEERCRED uid/gid is not on it get their first call answered OVERLOADED with
+  /// "uid N not allowed ..." and are closed (never a session). Empty: everyone. Not applied to TCP.
+  listener::peer_allow_list allow;
   caf::actor session_sup;                    ///< a simple_one_for_one supervisor of sessions
   std::shared_ptr<session::memory_budget> budget;  ///< counts open sessions
   boost::asio::io_context* io = nullptr;     ///< where the acceptor runs
@@ -55,11 +59,12 @@ struct listener_stats {
   std::uint64_t refused_sessions = 0;
   std::uint64_t spawn_failures = 0;
   std::uint64_t accept_errors = 0;
+  std::uint64_t refused_peer = 0;  ///< UNIX peers not on the allow-list
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, listener_stats& x) {
   return f(caf::meta::type_name("ferry.listener_stats"), x.name, x.address, x.accepted, x.refused_rate,
-           x.refused_sessions, x.spawn_failures, x.accept_errors);
+           x.refused_sessions, x.spawn_failures, x.accept_errors, x.refused_peer);
 }
 using listener_stats_atom = caf::atom_constant<caf::atom("lsn_stats")>;
 

@@ -91,7 +91,12 @@ public:
     slots_[slot].cpu_ns.fetch_add(ns, std::memory_order_relaxed);
   }
   /// Marks the instance terminated; its counters are final once this is visible.
-  void retire() noexcept { retired_.store(true, std::memory_order_release); }
+  void retire() noexcept {
+    if (!retired_.exchange(true, std::memory_order_acq_rel) && retirements_ != nullptr)
+      retirements_->fetch_add(1, std::memory_order_relaxed);
+  }
+  /// Where retire() counts (the registry's prune trigger); set once at enrolment, before the actor runs.
+  void count_retirements_in(std::atomic<std::size_t>* counter) noexcept { retirements_ = counter; }
   bool retired() const noexcept { return retired_.load(std::memory_order_acquire); }
 
   std::uint64_t messages() const noexcept { return messages_.load(std::memory_order_relaxed); }
@@ -130,6 +135,7 @@ private:
   std::atomic<std::uint64_t> mailbox_depth_{0};
   std::atomic<std::uint64_t> mailbox_depth_max_{0};
   std::atomic<bool> retired_{false};
+  std::atomic<std::size_t>* retirements_ = nullptr;
   std::array<type_slot, max_types + 1> slots_;
 };
 

@@ -33,6 +33,11 @@ meter_registry::meter_registry(registry_options opts) : opts_(opts) {
 std::shared_ptr<actor_meters> meter_registry::enroll(std::string name, std::uint64_t id) {
   auto m = std::make_shared<actor_meters>(std::move(name), id);
   std::lock_guard<std::mutex> guard{mtx_};
+  // Without a snapshot nobody folds terminated instances: fold them here once 64 have ended, so a daemon
+  // nobody scrapes holds the meters of its live actors only, not one entry per session it ever had.
+  if (retirements_.load(std::memory_order_relaxed) >= 64)
+    prune_retired();
+  m->count_retirements_in(&retirements_);
   live_.push_back(m);
   return m;
 }
@@ -43,6 +48,15 @@ void meter_registry::add_restart(std::string_view name) {
   if (i == retired_.end())
     i = retired_.emplace(std::string{name}, name_totals{}).first;
   ++i->second.restarts;
+}
+
+void meter_registry::prune_retired() {
+  // A retired flag seen here makes its final counters visible (acquire).
+  auto dead = std::stable_partition(live_.begin(), live_.end(), [](const auto& m) { return !m->retired(); });
+  for (auto i = dead; i != live_.end(); ++i)
+    fold(**i, retired_[(*i)->name()]);
+  retirements_.fetch_sub(static_cast<std::size_t>(live_.end() - dead), std::memory_order_relaxed);
+  live_.erase(dead, live_.end());
 }
 
 void meter_registry::fold(const actor_meters& m, name_totals& into) {
@@ -67,11 +81,7 @@ meter_snapshot meter_registry::snapshot() {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     // Retire first: a retired flag seen here makes its final counters visible (acquire).
-    auto dead = std::stable_partition(live_.begin(), live_.end(),
-                                      [](const auto& m) { return !m->retired(); });
-    for (auto i = dead; i != live_.end(); ++i)
-      fold(**i, retired_[(*i)->name()]);
-    live_.erase(dead, live_.end());
+    prune_retired();
     totals = retired_;
     for (const auto& m : live_) {
       fold(*m, totals[m->name()]);

@@ -2,6 +2,7 @@
 // monitor takes snapshots. Owned by the daemon and passed to spawn_metered (no global).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -39,16 +40,24 @@ public:
 
   std::uint32_t cpu_sample_period() const noexcept { return opts_.cpu_sample_period; }
 
+  /// Instances whose meters are held individually (live ones, and terminated ones not yet folded).
+  std::size_t tracked() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return live_.size();
+  }
+
 private:
   struct name_totals {
     std::uint64_t messages = 0, cpu_ns = 0, wall_ns = 0, mailbox_depth_max = 0, restarts = 0;
     std::map<std::string, message_type_meters, std::less<>> types;
   };
   void fold(const actor_meters& m, name_totals& into);
+  void prune_retired();  // with mtx_ held: folds terminated instances into their name's totals
 
   registry_options opts_;
   std::mutex mtx_;
   std::vector<std::shared_ptr<actor_meters>> live_;
+  std::atomic<std::size_t> retirements_{0};  // instances in live_ that have ended (counted by retire())
   std::map<std::string, name_totals, std::less<>> retired_;  // also holds restarts
 };
 

@@ -89,7 +89,7 @@ TEST_CASE("the example ferryd config parses to exactly the defaults", "[config][
   CHECK(std::get<ferryd_settings>(r) == ferryd_settings{});
   // A base that differs everywhere it can is overwritten by the example: every default is spelt out.
   ferryd_settings odd;
-  odd.daemon = {"/x", 0600, "u", "g", "h:1"};
+  odd.daemon = {"/x", 0600, "u", "g", "h:1", {7}, {8}};
   odd.stores = {{"a:1"}, 3, 1, 7};
   odd.limits = {{5.0, 6, 7}, 8, 9, 10, 11};
   odd.deadlines = {1ms, 2ms, 3ms, 4ms, 5ms, 6ms};
@@ -191,7 +191,7 @@ tls_ca = "/etc/ferry/ca.pem"
 metrics = "127.0.0.1:9464"
 )");
   const ferryd_settings d;
-  CHECK(s.daemon == daemon_settings{"/run/ferry/app.sock", 0600, "ferry", "apps", "0.0.0.0:7350"});
+  CHECK(s.daemon == daemon_settings{"/run/ferry/app.sock", 0600, "ferry", "apps", "0.0.0.0:7350", {}, {}});
   CHECK(s.stores == stores_settings{{"10.0.0.1:7340", "10.0.0.2:7340", "[fd00::3]:7340"}, 3, 2, 4});
   CHECK(s.limits == limits_settings{{0.5, 50, 20000}, 64, 64ull << 20, 4ull << 30, 32u << 20});
   CHECK(s.deadlines.small_op == 500ms);
@@ -210,6 +210,14 @@ metrics = "127.0.0.1:9464"
   CHECK(s.admin == admin_settings{7399, "0.0.0.0", "/etc/ferry/admin.pem", "/etc/ferry/admin.key",
                                   "/etc/ferry/ca.pem", "127.0.0.1:9464", false});
   CHECK(has_stores(s));
+}
+
+TEST_CASE("a ferryd config may name the uids and gids allowed to connect", "[config][ferryd]") {
+  const auto s = load_ok("[daemon]\nallow_uids = [1000, 0, 4294967295]\nallow_gids = [100]\n");
+  CHECK(s.daemon.allow_uids == std::vector<std::uint32_t>{1000, 0, 4294967295u});
+  CHECK(s.daemon.allow_gids == std::vector<std::uint32_t>{100});
+  CHECK(load_ok("").daemon.allow_uids.empty());  // the default: everyone the socket's mode lets in
+  CHECK(load_ok("").daemon.allow_gids.empty());
 }
 
 TEST_CASE("a ferryd config overlays its keys on the base it is given", "[config][ferryd]") {
@@ -271,6 +279,10 @@ TEST_CASE("ferryd config values of the wrong type or out of range are refused", 
       {"[log]\nstderr = 1\n", ":2: log.stderr: expected true or false"},
       {"[log]\nstderr = \"yes\"\n", ":2: log.stderr: expected true or false"},
       {"[admin]\nport = 65536\n", ":2: admin.port: out of range"},
+      {"[daemon]\nallow_uids = 1000\n", ":2: daemon.allow_uids: expected an array of integers"},
+      {"[daemon]\nallow_uids = [\"root\"]\n", ":2: daemon.allow_uids: expected an array of integers"},
+      {"[daemon]\nallow_gids = [-1]\n", ":2: daemon.allow_gids: out of range: ids are 0..4294967295"},
+      {"[daemon]\nallow_gids = [4294967296]\n", ":2: daemon.allow_gids: out of range: ids are 0..4294967295"},
       {"[admin]\nmetrics = \"9464\"\n", ":2: admin.metrics: expected HOST:PORT, got '9464'"},
   });
 }
