@@ -240,3 +240,21 @@ TEST_CASE_METHOD(fixture, "spawning from a parent with monitor meters the child 
   CHECK(row(s, "child").instances == 0);
   self->send_exit(parent, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE("terminated instances are folded even when nobody takes snapshots, keeping their counts",
+          "[metering][leak]") {
+  meter_registry reg;
+  for (std::uint64_t i = 0; i < 10'000; ++i) {
+    auto m = reg.enroll("session", i + 1);
+    auto slot = m->slot_for(message_key{}, [] { return std::string("<empty>"); });
+    m->count_message(slot, 5);
+    m->retire();  // what a metered actor does when it terminates
+  }
+  CHECK(reg.tracked() < 200);  // pruned as enrolments go, not one entry per session ever seen
+  auto s = reg.snapshot();
+  REQUIRE(s.actors.size() == 1);
+  CHECK(s.actors[0].messages == 10'000);
+  CHECK(s.actors[0].wall_ns == 50'000);
+  CHECK(s.actors[0].instances == 0);
+  CHECK(reg.tracked() == 0);
+}
