@@ -10,38 +10,17 @@
 
 namespace ferry::daemon {
 
-namespace {
-
-std::string label(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
-void family(std::string& out, const char* name, const char* type, const char* help) {
-  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-}
-
-}  // namespace
-
 std::string render_metrics(caf::actor_system& sys, runtime& rt) {
   std::string out = metering::render_prometheus(rt.meters().snapshot());
   caf::scoped_actor self{sys};
   const auto& ctx = *rt.admin;
   auto st = admin::gather_status(self.ptr(), ctx);
   auto gauge = [&](const char* name, const char* help, std::uint64_t v) {
-    family(out, name, "gauge", help);
+    metering::append_family_header(out, name, "gauge", help);
     out += fmt::format("{} {}\n", name, v);
   };
   auto counter = [&](const char* name, const char* help, std::uint64_t v) {
-    family(out, name, "counter", help);
+    metering::append_family_header(out, name, "counter", help);
     out += fmt::format("{} {}\n", name, v);
   };
   gauge("ferry_sessions", "open client sessions", st.sessions);
@@ -56,8 +35,8 @@ std::string render_metrics(caf::actor_system& sys, runtime& rt) {
 
   auto servers = admin::gather_servers(self.ptr(), ctx);
   auto per_server = [&](const char* name, const char* type, const char* help, auto value) {
-    family(out, name, type, help);
-    for (const auto& s : servers.servers) out += fmt::format("{}{{server=\"{}\"}} {}\n", name, label(s.server), value(s));
+    metering::append_family_header(out, name, type, help);
+    for (const auto& s : servers.servers) out += fmt::format("{}{{server=\"{}\"}} {}\n", name, metering::escape_label_value(s.server), value(s));
   };
   using row = admin::server_row;
   per_server("ferry_server_up", "gauge", "1 when at least one connection is up and the server is not ejected",
@@ -71,9 +50,9 @@ std::string render_metrics(caf::actor_system& sys, runtime& rt) {
   per_server("ferry_server_reconnects_total", "counter", "connections opened again after the first",
              [](const row& s) { return s.reconnects; });
   per_server("ferry_server_ejections_total", "counter", "times the router ejected the server", [](const row& s) { return s.ejections; });
-  family(out, "ferry_server_latency_seconds", "summary", "call latency, sent to reply, at the bucket's upper bound (<= 12.5 % above)");
+  metering::append_family_header(out, "ferry_server_latency_seconds", "summary", "call latency, sent to reply, at the bucket's upper bound (<= 12.5 % above)");
   for (const auto& s : servers.servers) {
-    const auto srv = label(s.server);
+    const auto srv = metering::escape_label_value(s.server);
     const std::pair<const char*, std::uint64_t> qs[] = {{"0.5", s.p50_us}, {"0.9", s.p90_us}, {"0.99", s.p99_us}, {"0.999", s.p999_us}};
     for (const auto& [q, us] : qs)
       out += fmt::format("ferry_server_latency_seconds{{server=\"{}\",quantile=\"{}\"}} {:.6f}\n", srv, q, static_cast<double>(us) / 1e6);

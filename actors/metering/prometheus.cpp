@@ -8,9 +8,7 @@
 
 namespace ferry::metering {
 
-namespace {
-
-std::string escape(const std::string& v) {
+std::string escape_label_value(const std::string& v) {
   std::string out;
   for (char c : v) {
     if (c == '\\' || c == '"')
@@ -23,17 +21,7 @@ std::string escape(const std::string& v) {
   return out;
 }
 
-std::string seconds(std::uint64_t ns) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%llu.%09llu",
-                static_cast<unsigned long long>(ns / 1'000'000'000u),
-                static_cast<unsigned long long>(ns % 1'000'000'000u));
-  return buf;
-}
-
-std::string integer(std::uint64_t n) { return std::to_string(n); }
-
-void header(std::string& out, const char* name, const char* type, const char* help) {
+void append_family_header(std::string& out, const char* name, const char* type, const char* help) {
   out += "# HELP ";
   out += name;
   out += ' ';
@@ -44,6 +32,18 @@ void header(std::string& out, const char* name, const char* type, const char* he
   out += type;
   out += '\n';
 }
+
+namespace {
+
+std::string seconds(std::uint64_t ns) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%llu.%09llu",
+                static_cast<unsigned long long>(ns / 1'000'000'000u),
+                static_cast<unsigned long long>(ns % 1'000'000'000u));
+  return buf;
+}
+
+std::string integer(std::uint64_t n) { return std::to_string(n); }
 
 void sample(std::string& out, const char* name, const std::string& labels,
             const std::string& value) {
@@ -60,17 +60,17 @@ using type_value = std::function<std::string(const message_type_meters&)>;
 
 void per_actor(std::string& out, const meter_snapshot& s, const char* name, const char* type,
                const char* help, const actor_value& v) {
-  header(out, name, type, help);
+  append_family_header(out, name, type, help);
   for (const auto& a : s.actors)
-    sample(out, name, "actor=\"" + escape(a.actor) + '"', v(a));
+    sample(out, name, "actor=\"" + escape_label_value(a.actor) + '"', v(a));
 }
 
 void per_type(std::string& out, const meter_snapshot& s, const char* name, const char* help,
               const type_value& v) {
-  header(out, name, "counter", help);
+  append_family_header(out, name, "counter", help);
   for (const auto& a : s.actors)
     for (const auto& t : a.types)
-      sample(out, name, "actor=\"" + escape(a.actor) + "\",type=\"" + escape(t.type) + '"',
+      sample(out, name, "actor=\"" + escape_label_value(a.actor) + "\",type=\"" + escape_label_value(t.type) + '"',
              v(t));
 }
 
@@ -107,13 +107,13 @@ std::string render_prometheus(const meter_snapshot& s) {
   per_type(out, s, "ferry_actor_message_type_wall_seconds_total",
            "Wall time spent handling this message type.",
            [](const auto& t) { return seconds(t.wall_ns); });
-  header(out, "ferry_process_cpu_seconds_total", "counter",
+  append_family_header(out, "ferry_process_cpu_seconds_total", "counter",
          "Process CPU time (getrusage RUSAGE_SELF, user + system).");
   sample(out, "ferry_process_cpu_seconds_total", "", seconds(s.cpu.process_ns));
-  header(out, "ferry_process_cpu_attributed_seconds_total", "counter",
+  append_family_header(out, "ferry_process_cpu_attributed_seconds_total", "counter",
          "Process CPU time attributed to metered actors.");
   sample(out, "ferry_process_cpu_attributed_seconds_total", "", seconds(s.cpu.attributed_ns));
-  header(out, "ferry_process_cpu_runtime_seconds_total", "counter",
+  append_family_header(out, "ferry_process_cpu_runtime_seconds_total", "counter",
          "Process CPU time not attributed to actors (scheduler, I/O threads, allocator).");
   sample(out, "ferry_process_cpu_runtime_seconds_total", "", seconds(s.cpu.runtime_ns));
   return out;
