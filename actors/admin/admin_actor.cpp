@@ -150,7 +150,7 @@ node_status gather_status(caf::blocking_actor* self, const admin_context& ctx) {
                               s.open_uploads = r.open_uploads;
                             });
   if (ctx.meters != nullptr) {
-    auto cpu = ctx.meters->snapshot().cpu;
+    auto cpu = ctx.meters->cpu_split();
     s.cpu = {cpu.process_ns, cpu.attributed_ns, cpu.runtime_ns};
   }
   return s;

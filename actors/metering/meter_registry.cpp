@@ -74,6 +74,19 @@ void meter_registry::fold(const actor_meters& m, name_totals& into) {
   });
 }
 
+process_cpu_split meter_registry::cpu_split() {
+  process_cpu_split out;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    prune_retired();
+    for (const auto& [name, t] : retired_) out.attributed_ns += t.cpu_ns;
+    for (const auto& m : live_) out.attributed_ns += m->cpu_ns();
+  }
+  out.process_ns = process_cpu_ns();
+  out.runtime_ns = out.process_ns > out.attributed_ns ? out.process_ns - out.attributed_ns : 0;
+  return out;
+}
+
 meter_snapshot meter_registry::snapshot() {
   meter_snapshot out;
   std::map<std::string, name_totals, std::less<>> totals;

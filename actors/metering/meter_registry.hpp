@@ -38,6 +38,9 @@ public:
   /// their per-instance row is dropped, so per-name counters never go backwards.
   meter_snapshot snapshot();
 
+  /// The process CPU split alone (what snapshot().cpu says), without copying any actor's counters.
+  process_cpu_split cpu_split();
+
   std::uint32_t cpu_sample_period() const noexcept { return opts_.cpu_sample_period; }
 
   /// Instances whose meters are held individually (live ones, and terminated ones not yet folded).

@@ -258,3 +258,17 @@ TEST_CASE("terminated instances are folded even when nobody takes snapshots, kee
   CHECK(s.actors[0].instances == 0);
   CHECK(reg.tracked() == 0);
 }
+
+TEST_CASE("cpu_split says what a snapshot says about the process CPU split", "[metering]") {
+  meter_registry reg;
+  auto live = reg.enroll("a", 1);
+  live->add_cpu(7'000);
+  auto ended = reg.enroll("b", 2);
+  ended->add_cpu(5'000);
+  ended->retire();
+  auto split = reg.cpu_split();
+  auto snap = reg.snapshot();
+  CHECK(split.attributed_ns == 12'000);
+  CHECK(split.attributed_ns == snap.cpu.attributed_ns);
+  CHECK(split.attributed_ns + split.runtime_ns == std::max(split.process_ns, split.attributed_ns));
+}
