@@ -12,6 +12,7 @@
 
 #include "actors/router/quorum.hpp"
 #include "config/detail/toml_fields.hpp"
+#include "config/nfs3_url.hpp"
 
 namespace ferry::config {
 namespace {
@@ -162,7 +163,12 @@ std::optional<settings_problem> check_stores(const stores_settings& st) {
   std::map<std::string, std::size_t> seen;
   for (std::size_t i = 0; i < st.servers.size(); ++i) {
     const std::string key = "stores.servers[" + to_string(i) + "]";
-    if (!valid_host_port(st.servers[i])) return one(key, "expected HOST:PORT, got " + quoted(st.servers[i]));
+    if (is_nfs3_url(st.servers[i])) {
+      auto url = parse_nfs3_url(st.servers[i]);
+      if (auto* why = std::get_if<std::string>(&url)) return one(key, *why);
+    } else if (!valid_host_port(st.servers[i])) {
+      return one(key, "expected HOST:PORT, got " + quoted(st.servers[i]));
+    }
     auto [it, fresh] = seen.emplace(st.servers[i], i);
     if (!fresh)
       return one(key, quoted(st.servers[i]) + " is listed twice (also stores.servers[" + to_string(it->second) +

@@ -68,7 +68,7 @@ std::variant<command_line, int> parse_command_line(int argc, char** argv) {
   std::uint64_t drain_ms = 10000;
   app.add_option("--config", cl.config_file, "TOML config file (every key: config/ferryd.example.toml)");
   app.add_option("--socket", f.socket, "UNIX socket path for applications [daemon.socket]");
-  app.add_option("--store", f.stores, "a ferry-store as HOST:PORT; repeat for each [stores.servers]");
+  app.add_option("--store", f.stores, "a ferry-store as HOST:PORT, or an NFSv3 export as nfs3://HOST/EXPORT[?nfsport=N&mountport=M&uid=U&gid=G]; repeat for each [stores.servers]");
   app.add_option("--allow-uid", f.allow_uids, "admit UNIX peers of this uid; repeat for each [daemon.allow_uids]");
   app.add_option("--allow-gid", f.allow_gids, "admit UNIX peers of this gid; repeat for each [daemon.allow_gids]");
   app.add_option("--listen-tcp", f.listen_tcp, "extra TCP listener HOST:PORT [daemon.listen_tcp]");

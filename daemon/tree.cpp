@@ -14,11 +14,13 @@
 #include "actors/event_log/event_log.hpp"
 #include "actors/listener/listener_actor.hpp"
 #include "actors/metering/metered.hpp"
+#include "actors/nfs3/nfs3_backend.hpp"
 #include "actors/router/router_actor.hpp"
 #include "actors/rpc_connection/rpc_connection.hpp"
 #include "actors/rpc_connection/tcp_link.hpp"
 #include "actors/session/session.hpp"
 #include "actors/session/socket_io.hpp"
+#include "config/nfs3_url.hpp"
 #include "supervision/supervisor.hpp"
 #include "xdr/protocol/store.hpp"
 
@@ -229,10 +231,53 @@ session_defaults session_defaults_of(const config::ferryd_settings& s) {
 
 std::string store_child_id(const std::string& server) { return "store " + server; }
 
-child_spec store_child(const std::string& server, const config::ferryd_settings& s, runtime& rt) {
-  supervisor_spec spec;
-  spec.flags = flags(rt, store_child_id(server), restart_strategy::one_for_all, 5, 10s);
-  spec.flags.backoff = supervision::backoff_policy{};
+namespace {
+
+// Starts a store's connection actor (rpc_connection or nfs3_backend) with the router as its listener and
+// enrolls it with the router: on every (re)start, the router learns the new handle.
+template <class Spawn>
+supervision::start_fn enrolling(runtime& rt, std::string meter, std::string server, Spawn spawn) {
+  return counting_restarts(rt.meters(), std::move(meter),
+                           [server = std::move(server), spawn](caf::local_actor* parent,
+                                                               const caf::message&) -> caf::expected<caf::actor> {
+                             auto router = registered(parent->system(), router_name);
+                             auto conn = spawn(parent, router);
+                             if (router) caf::anon_send(router, actors::enroll_connection{server, conn});
+                             return conn;
+                           });
+}
+
+// One nfs3_backend for an NFS export (it pipelines over its own connections; stores.connections does not
+// apply: upload ids are per backend, so one backend per store keeps them store-wide). Enrolls like an
+// rpc_connection.
+child_spec nfs3_store_child(const std::string& server, runtime& rt) {
+  auto url = std::get<config::nfs3_url>(config::parse_nfs3_url(server));  // checked by config::check
+  actors::nfs3_backend_config nc;
+  nc.server = server;
+  nc.export_path = url.export_path;
+  nc.nfs_port = url.nfs_port;
+  nc.mount_port = url.mount_port;
+  nc.uid = url.uid;
+  nc.gid = url.gid;
+  nc.meters = rt.actor_meters();
+  auto* io = &rt.next_io();
+  nc.links = [io, host = url.host](std::uint16_t port) {
+    return actors::tcp_link_factory(*io, actors::tcp_link_options{host, port, {}});
+  };
+  child_spec c;
+  c.id = "nfs3";
+  c.shutdown = supervision::shutdown_policy::after(2s);
+  c.start = enrolling(rt, "nfs3_backend", server, [nc](caf::local_actor* parent, caf::actor router) {
+    auto config = nc;
+    config.listener = std::move(router);
+    return actors::spawn_nfs3_backend(parent, config);
+  });
+  return c;
+}
+
+// K rpc_connections to a ferry-store, each enrolling itself with the router when (re)started.
+void add_store_connections(supervisor_spec& spec, const std::string& server, const config::ferryd_settings& s,
+                           runtime& rt) {
   std::string host;
   std::uint16_t port = 0;
   config::split_host_port(server, host, port);  // checked by config::check
@@ -246,15 +291,25 @@ child_spec store_child(const std::string& server, const config::ferryd_settings&
     child_spec c;
     c.id = "conn " + std::to_string(k);
     c.shutdown = supervision::shutdown_policy::after(2s);
-    c.start = counting_restarts(rt.meters(), "rpc_connection", [cc, lo, &rt](caf::local_actor* parent, const caf::message&) -> caf::expected<caf::actor> {
-      auto router = registered(parent->system(), router_name);
+    c.start = enrolling(rt, "rpc_connection", server, [cc, lo, &rt](caf::local_actor* parent, caf::actor router) {
       auto config = cc;
-      config.listener = router;
-      auto conn = actors::spawn_rpc_connection(parent, config, actors::tcp_link_factory(rt.next_io(), lo));
-      if (router) caf::anon_send(router, actors::enroll_connection{config.server, conn});
-      return conn;
+      config.listener = std::move(router);
+      return actors::spawn_rpc_connection(parent, config, actors::tcp_link_factory(rt.next_io(), lo));
     });
     spec.children.push_back(std::move(c));
+  }
+}
+
+}  // namespace
+
+child_spec store_child(const std::string& server, const config::ferryd_settings& s, runtime& rt) {
+  supervisor_spec spec;
+  spec.flags = flags(rt, store_child_id(server), restart_strategy::one_for_all, 5, 10s);
+  spec.flags.backoff = supervision::backoff_policy{};
+  if (config::is_nfs3_url(server)) {
+    spec.children.push_back(nfs3_store_child(server, rt));
+  } else {
+    add_store_connections(spec, server, s, rt);
   }
   auto child = supervision::supervisor_child(store_child_id(server), std::move(spec));
   child.start = counting_restarts(rt.meters(), "supervisor " + store_child_id(server), std::move(child.start));

@@ -142,7 +142,7 @@ struct rpc_connection_state {
     auto xid = next_xid++;
     auto& body = batch.body;
     body.begin_record();
-    xdr::rpc::encode_call(body, {xid, cfg.program, cfg.version, c.proc, {}, {}});
+    xdr::rpc::encode_call(body, {xid, cfg.program, cfg.version, c.proc, {cfg.cred_flavor, cfg.cred_body}, {}});
     if (c.args) {
       body.append(c.args->body);  // small items copied, large opaques stay referenced
       batch.owners.push_back(c.args);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -28,6 +29,10 @@ struct rpc_connection_config {
   std::string server;                       ///< "host:port", for events and logs only
   std::uint32_t program = 0;                ///< ONC RPC program and version of every call
   std::uint32_t version = 0;
+  /// Credential sent with every call: flavor + encoded body (e.g. xdr::rpc::encode_auth_sys output,
+  /// at most 400 bytes). The default is AUTH_NONE; NFS servers want AUTH_SYS (actors/nfs3).
+  std::uint32_t cred_flavor = 0;
+  std::vector<xdr::byte> cred_body;
   std::size_t max_in_flight = 4096;         ///< more calls in flight are answered overloaded
   std::size_t max_batch_calls = 256;        ///< a batch is handed to the link at this many calls
   caf::timespan connect_timeout = std::chrono::seconds(3);  ///< per connection attempt

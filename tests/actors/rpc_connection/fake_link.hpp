@@ -21,6 +21,8 @@ struct sent_call {
   std::uint32_t vers = 0;
   std::uint32_t proc = 0;
   std::vector<xdr::byte> args;
+  std::uint32_t cred_flavor = 0;
+  std::vector<xdr::byte> cred_body;
 };
 
 struct link_probe {
@@ -50,8 +52,10 @@ inline std::vector<sent_call> decode_batch(const actors::outgoing_batch& batch) 
     auto payload = xdr::record_payload(rest, *scan);
     auto call = xdr::rpc::decode_call(payload);
     if (!call) throw std::runtime_error("batch holds an undecodable call");
+    const auto& cred = call->header.cred;
     out.push_back({call->header.xid, call->header.prog, call->header.vers, call->header.proc,
-                   std::vector<xdr::byte>(call->args.begin(), call->args.end())});
+                   std::vector<xdr::byte>(call->args.begin(), call->args.end()), cred.flavor,
+                   std::vector<xdr::byte>(cred.body.begin(), cred.body.end())});
     at += scan->bytes;
   }
   return out;

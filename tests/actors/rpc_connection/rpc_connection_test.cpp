@@ -134,6 +134,30 @@ struct fixture {
 
 }  // namespace
 
+TEST_CASE_METHOD(fixture, "calls carry the configured credential (AUTH_SYS for NFS servers)",
+                 "[rpc_connection]") {
+  auto c = config();
+  xdr::rpc::auth_sys_params params;
+  params.machine_name = "ferryd";
+  params.uid = 1000;
+  params.gid = 100;
+  xdr::encoder body;
+  xdr::rpc::encode_auth_sys(body, params);
+  c.cred_flavor = xdr::rpc::auth_flavor::sys;
+  c.cred_body = body.flatten();
+  start_connected(c);
+  call(1);
+  sched.run();
+  auto calls = probe->all_calls();
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0].cred_flavor == xdr::rpc::auth_flavor::sys);
+  auto decoded = xdr::rpc::decode_auth_sys(calls[0].cred_body);
+  REQUIRE(decoded);
+  CHECK(decoded->uid == 1000);
+  CHECK(decoded->gid == 100);
+  CHECK(decoded->machine_name == "ferryd");
+}
+
 TEST_CASE_METHOD(fixture, "replies are matched to their calls by xid in any order", "[rpc_connection]") {
   start_connected();
   auto a = call(11), b = call(12), c = call(13);

@@ -1,0 +1,150 @@
+// The NFS steps operations are made of: directory handles (cached, made on demand), bulk READ/WRITE
+// in pipelined pieces, the version check, temporaries, and the stamp-then-rename that publishes a write.
+#include <algorithm>
+#include <cstdio>
+
+#include "actors/nfs3/detail/backend_state.hpp"
+#include "actors/nfs3/version_time.hpp"
+
+namespace ferry::actors::nfs3_detail {
+
+std::string backend_state::temp_name() {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%016llx-%llu", static_cast<unsigned long long>(temp_salt),
+                static_cast<unsigned long long>(++next_temp));
+  return std::string{nfs3::temp_prefix} + buf;
+}
+
+void backend_state::remove_quietly(const handle& dir, const std::string& file) {
+  if (!nfs) return;
+  auto args = make_call_args(nfs::diropargs{dir, file});  // small: copied into the encoding
+  if (!args) return;
+  self->request(nfs, caf::infinite, rpc_call{nfs::procs::remove, std::move(args), cfg.setup_timeout})
+      .then([](rpc_reply&) {}, [](caf::error&) {});
+}
+
+void backend_state::resolve_dir(std::uint64_t id, const std::string& dir, bool create,
+                                std::function<void(const handle*)> then) {
+  if (auto it = dirs.find(dir); it != dirs.end()) return then(&it->second);
+  auto dname = std::make_shared<std::string>(dir);
+  call<nfs::lookup_res>(id, nfs::procs::lookup, nfs::diropargs{root, *dname}, [=, this](nfs::lookup_res& r) {
+    if (r.status == nfs::stat::ok) {
+      auto& h = dirs[*dname] = handle(r.object.begin(), r.object.end());
+      return then(&h);
+    }
+    if (r.status != nfs::stat::noent) return answer_nfs(id, r.status, "LOOKUP of a fan-out directory");
+    if (!create) return then(nullptr);
+    nfs::mkdir_args mk{{root, *dname}, {}};
+    mk.attributes.set_mode = true;
+    mk.attributes.mode = 0755;
+    call<nfs::create_res>(id, nfs::procs::mkdir, mk, [=, this](nfs::create_res& m) {
+      if (m.status == nfs::stat::ok && m.has_handle) {
+        auto& h = dirs[*dname] = handle(m.object.begin(), m.object.end());
+        return then(&h);
+      }
+      if (m.status != nfs::stat::exist && m.status != nfs::stat::ok) return answer_nfs(id, m.status, "MKDIR");
+      // Made by someone else meanwhile (or no handle returned): look it up once more.
+      call<nfs::lookup_res>(id, nfs::procs::lookup, nfs::diropargs{root, *dname}, [=, this](nfs::lookup_res& l) {
+        if (l.status != nfs::stat::ok) return answer_nfs(id, l.status, "LOOKUP of a fan-out directory");
+        auto& h = dirs[*dname] = handle(l.object.begin(), l.object.end());
+        then(&h);
+      });
+    });
+  });
+}
+
+void backend_state::write_all(std::uint64_t id, const handle& fh, std::uint64_t offset, xdr::bytes_view data,
+                              std::shared_ptr<const void> owner, std::function<void()> then) {
+  if (data.empty()) return then();
+  const std::size_t piece = std::max<std::uint32_t>(wtmax, 4096);
+  auto left = std::make_shared<std::size_t>((data.size() + piece - 1) / piece);
+  auto file = std::make_shared<handle>(fh);
+  for (std::size_t at = 0; at < data.size(); at += piece) {
+    auto part = data.subspan(at, std::min(piece, data.size() - at));
+    nfs::write_args w{*file, offset + at, static_cast<std::uint32_t>(part.size()), nfs::file_sync, part};
+    call<nfs::write_res>(
+        id, nfs::procs::write, w,
+        [=, this](nfs::write_res& r) {
+          if (r.status != nfs::stat::ok) return answer_nfs(id, r.status, "WRITE");
+          if (r.count != part.size()) return answer_status(id, proto::status::io_error, "short NFS WRITE");
+          if (--*left == 0) then();
+        },
+        {owner, file});
+  }
+}
+
+void backend_state::read_all(std::uint64_t id, const handle& fh, std::uint64_t offset, std::uint64_t length,
+                             std::function<void(std::shared_ptr<std::vector<xdr::byte>>)> then) {
+  auto out = std::make_shared<std::vector<xdr::byte>>(length);
+  if (length == 0) return then(out);
+  const std::uint64_t piece = std::max<std::uint32_t>(rtmax, 4096);
+  auto left = std::make_shared<std::size_t>((length + piece - 1) / piece);
+  auto file = std::make_shared<handle>(fh);
+  for (std::uint64_t at = 0; at < length; at += piece) {
+    auto count = static_cast<std::uint32_t>(std::min(piece, length - at));
+    call<nfs::read_res>(
+        id, nfs::procs::read, nfs::read_args{*file, offset + at, count}, [=, this](nfs::read_res& r) {
+          if (r.status != nfs::stat::ok) return answer_nfs(id, r.status, "READ");
+          if (r.data.size() != count)
+            return answer_status(id, proto::status::io_error, "the file changed size while being read");
+          std::copy(r.data.begin(), r.data.end(), out->begin() + static_cast<std::ptrdiff_t>(at));
+          if (--*left == 0) then(out);
+        },
+        {file});
+  }
+}
+
+void backend_state::stamp_and_rename(std::uint64_t id, const handle& dir, const std::string& temp,
+                                     const handle& temp_fh, const std::string& target, proto::version ver) {
+  nfs::setattr_args sa{temp_fh, {}, false, {}};
+  sa.attributes.mtime_how = nfs::set_to_client_time;
+  sa.attributes.mtime = nfs3::mtime_of(ver.hlc);
+  auto d = std::make_shared<handle>(dir);
+  call<nfs::wcc_res>(id, nfs::procs::setattr, sa, [=, this](nfs::wcc_res& r) {
+    if (r.status != nfs::stat::ok) {
+      remove_quietly(*d, temp);
+      return answer_nfs(id, r.status, "SETATTR (mtime = version)");
+    }
+    call<nfs::rename_res>(id, nfs::procs::rename, nfs::rename_args{{*d, temp}, {*d, target}},
+                          [=, this](nfs::rename_res& rr) {
+                            if (rr.status != nfs::stat::ok) {
+                              remove_quietly(*d, temp);
+                              return answer_nfs(id, rr.status, "RENAME");
+                            }
+                            answer(id, proto::write_res{proto::status::ok, ver, {}});
+                          });
+  });
+}
+
+void backend_state::check_version(std::uint64_t id, const handle& dir, const std::string& target, proto::version ver,
+                                  std::function<void(bool same)> then) {
+  call<nfs::lookup_res>(id, nfs::procs::lookup, nfs::diropargs{dir, target}, [=, this](nfs::lookup_res& r) {
+    if (r.status == nfs::stat::noent) return then(false);
+    if (r.status != nfs::stat::ok) return answer_nfs(id, r.status, "LOOKUP");
+    if (!r.obj_attr.present) return then(false);  // nothing to compare with: the write goes ahead
+    auto held = nfs3::version_of(r.obj_attr.attr.mtime);
+    if (held.hlc > ver.hlc) return answer(id, proto::write_res{proto::status::conflict, held, {}});
+    then(held.hlc == ver.hlc);
+  });
+}
+
+void backend_state::create_temp(std::uint64_t id, const handle& dir,
+                                std::function<void(const std::string& temp, const handle& fh)> then) {
+  auto temp = temp_name();
+  nfs::create_args c{{dir, temp}, nfs::createmode_unchecked, {}};
+  c.attributes.set_mode = true;
+  c.attributes.mode = 0644;
+  c.attributes.set_size = true;
+  c.attributes.size = 0;
+  call<nfs::create_res>(id, nfs::procs::create, c, [=, this](nfs::create_res& cr) {
+    if (cr.status != nfs::stat::ok) return answer_nfs(id, cr.status, "CREATE");
+    if (!cr.has_handle) return answer_status(id, proto::status::io_error, "CREATE returned no file handle");
+    then(temp, handle(cr.object.begin(), cr.object.end()));
+  });
+}
+
+proto::object_info info_of(const nfs::fattr& a) {
+  return {a.size, nfs3::version_of(a.mtime), nfs3::mtime_ns(a.mtime)};
+}
+
+}  // namespace ferry::actors::nfs3_detail
