@@ -10,6 +10,7 @@
 #include <atomic>
 #include <memory>
 #include <new>
+#include <optional>
 
 #include "ferry.h"
 #include "call_support.hpp"
@@ -60,6 +61,62 @@ outcome get_value(ferry_t* h, const void* key, std::size_t klen, const ferry_opt
   return transact(h, proto::client::proc::get, args, opts, reply, res);
 }
 
+/// PUT through the connection's shared region: the value is copied into a slot and the call names it.
+/// nullopt when the path is not available (no region, no free slot, the connection lost): the caller then
+/// uses the socket path, with the same idempotency id.
+std::optional<outcome> put_through_region(ferry_t* h, const proto::client::put_shm_args& args, const void* value,
+                                          steady::time_point deadline, std::vector<xdr::byte>& reply,
+                                          proto::write_res& res) {
+  std::shared_ptr<ferry::clib::connection> c;
+  if (ferry::clib::current_connection(h, deadline, c).code != 0) return std::nullopt;
+  auto* region = c->shared_region(deadline);
+  if (region == nullptr) return std::nullopt;
+  auto slot = region->take(args.value.length);
+  if (!slot) return std::nullopt;
+  std::memcpy(region->at(*slot), value, args.value.length);
+  auto call = args;
+  call.value.offset = *slot;
+  auto encode = [&](xdr::encoder& out) { return static_cast<bool>(xdr::encode(out, call)); };
+  auto got = c->round_trip(static_cast<std::uint32_t>(proto::client::shm_proc::put), encode, deadline, reply);
+  if (got.code == FERRY_E_CLOSED) return std::nullopt;  // the region went with the connection
+  if (got.code != 0) return got;                         // timed out: ferryd may still read the slot
+  region->give_back(*slot);
+  return decode_results(reply, res);
+}
+
+/// GET into a slot of the connection's region, then into `buf`. nullopt: use the socket path.
+std::optional<outcome> get_through_region(ferry_t* h, const void* key, std::size_t klen, void* buf,
+                                          std::size_t buflen, std::size_t* vlen, ferry_object_info* info,
+                                          const ferry_options* opts) {
+  const auto deadline = deadline_of(opts);
+  std::shared_ptr<ferry::clib::connection> c;
+  if (ferry::clib::current_connection(h, deadline, c).code != 0) return std::nullopt;
+  auto* region = c->shared_region(deadline);
+  if (region == nullptr) return std::nullopt;
+  const auto capacity = static_cast<std::uint32_t>(std::min<std::size_t>(buflen, proto::max_value));
+  auto slot = region->take(capacity);
+  if (!slot) return std::nullopt;
+  proto::client::get_shm_args args{view(key, klen), {*slot, capacity}, wire_deadline(opts)};
+  auto encode = [&](xdr::encoder& out) { return static_cast<bool>(xdr::encode(out, args)); };
+  std::vector<xdr::byte> reply;
+  auto got = c->round_trip(static_cast<std::uint32_t>(proto::client::shm_proc::get), encode, deadline, reply);
+  if (got.code == FERRY_E_CLOSED) return std::nullopt;
+  if (got.code != 0) return got;
+  proto::client::get_shm_res res;
+  auto decoded = decode_results(reply, res);
+  if (decoded.code == FERRY_OK) {
+    *vlen = res.value.length;
+    fill_info(info, res.value.info);
+    if (res.value.length > capacity) {
+      decoded = {FERRY_E_BUFFER_TOO_SMALL, 0};
+    } else if (res.value.length != 0) {
+      std::memcpy(buf, region->at(*slot), res.value.length);
+    }
+  }
+  region->give_back(*slot);
+  return decoded;
+}
+
 }  // namespace
 
 extern "C" {
@@ -99,7 +156,13 @@ int ferry_put(ferry_t* h, const void* key, size_t klen, const void* value, size_
                                  opts != nullptr ? opts->flags : 0u};
     std::vector<xdr::byte> reply;
     proto::write_res res;
-    return transact(h, proto::client::proc::put, args, opts, reply, res);
+    const auto deadline = deadline_of(opts);
+    if (through_region(vlen)) {
+      proto::client::put_shm_args shm{args.key, {0, static_cast<std::uint32_t>(vlen)}, args.deadline_ms, args.id,
+                                      args.flags};
+      if (auto done = put_through_region(h, shm, value, deadline, reply, res)) return *done;
+    }
+    return transact_until(h, proto::client::proc::put, args, deadline, reply, res);
   });
 }
 
@@ -108,6 +171,9 @@ int ferry_get(ferry_t* h, const void* key, size_t klen, void* buf, size_t buflen
   return boundary([&]() -> outcome {
     if (vlen == nullptr || (buf == nullptr && buflen != 0)) return {FERRY_E_INVALID, 0};
     *vlen = 0;
+    if (h != nullptr && through_region(buflen) && check_key(key, klen) == FERRY_OK) {
+      if (auto done = get_through_region(h, key, klen, buf, buflen, vlen, info, opts)) return *done;
+    }
     std::vector<xdr::byte> reply;
     proto::get_res res;
     auto got = get_value(h, key, klen, opts, reply, res);

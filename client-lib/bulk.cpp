@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,7 @@ struct chunk_slot {
   std::uint32_t xid = 0;
   std::size_t at = 0;  // offset within the caller's range
   std::size_t n = 0;
+  std::optional<std::uint64_t> region_slot;  // the chunk travels in the shared region, at this offset
 };
 
 bool usable(const ferry_upload* u) { return u != nullptr && u->pid == ::getpid(); }
@@ -53,6 +55,9 @@ outcome write_range(ferry_upload* u, std::uint64_t offset, const xdr::byte* data
   std::shared_ptr<ferry::clib::connection> c;
   if (auto got = ferry::clib::current_connection(u->h, deadline, c); got.code != 0) return got;
   std::array<chunk_slot, pipeline_depth> slots;
+  // Chunks at or above the threshold go through the connection's region when it has room.
+  ferry::clib::shm_region* region = through_region(std::min<std::size_t>(u->chunk_size, len)) ? c->shared_region(deadline)
+                                                                                                : nullptr;
   std::vector<std::pair<std::size_t, std::size_t>> lost;  // (at, n) to resend
   outcome first_error;
   std::size_t head = 0;
@@ -62,9 +67,10 @@ outcome write_range(ferry_upload* u, std::uint64_t offset, const xdr::byte* data
     auto got = c->finish(s.w, s.xid, deadline, reply);
     if (got.code == FERRY_E_CLOSED) lost.emplace_back(s.at, s.n);
     else if (got.code == 0) {
+      if (s.region_slot) region->give_back(*s.region_slot);  // answered: ferryd is done with the slot
       proto::reply res;
       got = decode_results(reply, res);
-    }
+    }  // timed out: the slot stays taken (ferryd may still read it) until the connection goes
     if (got.code != 0 && got.code != FERRY_E_CLOSED && first_error.code == 0) first_error = got;
   };
   std::size_t pos = 0;
@@ -74,9 +80,19 @@ outcome write_range(ferry_upload* u, std::uint64_t offset, const xdr::byte* data
       std::size_t n = std::min<std::size_t>(u->chunk_size, len - pos);
       s.w.done = false;
       s.w.reply.clear();
-      pc::write_chunk_args args{u->id, offset + pos, {data + pos, n}, wire_ms};
-      auto encode = [&](xdr::encoder& out) { return static_cast<bool>(xdr::encode(out, args)); };
-      auto sent = c->start(s.w, static_cast<std::uint32_t>(pc::proc::write_chunk), encode, deadline, s.xid);
+      s.region_slot = region != nullptr && through_region(n) ? region->take(n) : std::nullopt;
+      outcome sent;
+      if (s.region_slot) {
+        std::memcpy(region->at(*s.region_slot), data + pos, n);
+        pc::write_chunk_shm_args args{u->id, offset + pos, {*s.region_slot, static_cast<std::uint32_t>(n)}, wire_ms};
+        auto encode = [&](xdr::encoder& out) { return static_cast<bool>(xdr::encode(out, args)); };
+        sent = c->start(s.w, static_cast<std::uint32_t>(pc::shm_proc::write_chunk), encode, deadline, s.xid);
+        if (sent.code != 0) region->give_back(*s.region_slot);  // never reached ferryd whole: not read
+      } else {
+        pc::write_chunk_args args{u->id, offset + pos, {data + pos, n}, wire_ms};
+        auto encode = [&](xdr::encoder& out) { return static_cast<bool>(xdr::encode(out, args)); };
+        sent = c->start(s.w, static_cast<std::uint32_t>(pc::proc::write_chunk), encode, deadline, s.xid);
+      }
       if (sent.code == FERRY_E_CLOSED) lost.emplace_back(pos, n);
       else if (sent.code != 0) first_error = sent;
       else {
@@ -98,6 +114,39 @@ outcome write_range(ferry_upload* u, std::uint64_t offset, const xdr::byte* data
       return got;
   }
   return {};
+}
+
+/// One READ into a slot of the connection's region, then into `buf`. nullopt: use the socket path.
+std::optional<outcome> read_through_region(ferry_t* h, const void* key, std::size_t klen, std::uint64_t offset,
+                                           std::uint32_t length, void* buf, std::size_t* got, int* eof,
+                                           ferry_object_info* info, const ferry_options* opts) {
+  const auto deadline = deadline_of(opts);
+  std::shared_ptr<ferry::clib::connection> c;
+  if (ferry::clib::current_connection(h, deadline, c).code != 0) return std::nullopt;
+  auto* region = c->shared_region(deadline);
+  if (region == nullptr) return std::nullopt;
+  auto slot = region->take(length);
+  if (!slot) return std::nullopt;
+  pc::read_shm_args args{view(key, klen), offset, {*slot, length}, wire_deadline(opts)};
+  auto encode = [&](xdr::encoder& out) { return static_cast<bool>(xdr::encode(out, args)); };
+  std::vector<xdr::byte> reply;
+  auto r = c->round_trip(static_cast<std::uint32_t>(pc::shm_proc::read), encode, deadline, reply);
+  if (r.code == FERRY_E_CLOSED) return std::nullopt;
+  if (r.code != 0) return r;  // timed out: the slot stays taken until the connection goes
+  pc::read_shm_res res;
+  r = decode_results(reply, res);
+  if (r.code == FERRY_OK) {
+    if (res.chunk.length > length) {
+      r = {FERRY_E_PROTOCOL, EPROTO};  // more than asked for
+    } else {
+      if (res.chunk.length != 0) std::memcpy(buf, region->at(*slot), res.chunk.length);
+      *got = res.chunk.length;
+      *eof = res.chunk.eof ? 1 : 0;
+      fill_info(info, res.chunk.info);
+    }
+  }
+  region->give_back(*slot);
+  return r;
 }
 
 }  // namespace
@@ -175,6 +224,9 @@ int ferry_read(ferry_t* h, const void* key, size_t klen, uint64_t offset, void* 
     if (h == nullptr || (buf == nullptr && buflen != 0)) return {FERRY_E_INVALID, 0};
     if (int k = check_key(key, klen); k != FERRY_OK) return {k, 0};
     auto length = static_cast<std::uint32_t>(std::min<std::size_t>(buflen, proto::max_chunk));
+    if (through_region(length)) {
+      if (auto done = read_through_region(h, key, klen, offset, length, buf, got, eof, info, opts)) return *done;
+    }
     pc::read_args args{view(key, klen), offset, length, wire_deadline(opts)};
     std::vector<xdr::byte> reply;
     proto::read_res res;

@@ -112,6 +112,12 @@ outcome transact(ferry_t* h, proto::client::proc proc, const Args& args, const f
   return transact_until(h, proc, args, deadline_of(opts), reply, res);
 }
 
+/// Whether a value (or buffer) of `n` bytes goes through the connection's shared region when it has one.
+inline bool through_region(std::size_t n) {
+  const auto& s = ferry::clib::shm_settings::get();
+  return s.region_bytes != 0 && n >= s.threshold;
+}
+
 inline void fill_info(ferry_object_info* out, const proto::object_info& in) {
   if (out == nullptr) return;
   out->size = in.size;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <thread>
 
+#include "xdr/codec.hpp"
 #include "xdr/protocol/client.hpp"
 #include "xdr/record.hpp"
 #include "xdr/rpc.hpp"
@@ -168,7 +169,7 @@ void connection::read_ready() {
   wake_next_leader_locked();
 }
 
-outcome connection::send(const xdr::encoder& out, std::uint32_t xid, clock::time_point deadline) {
+outcome connection::send(const xdr::encoder& out, std::uint32_t xid, clock::time_point deadline, int pass_fd) {
   auto views = out.views();
   std::vector<iovec> iov;
   iov.reserve(views.size());
@@ -184,6 +185,16 @@ outcome connection::send(const xdr::encoder& out, std::uint32_t xid, clock::time
     msghdr msg{};
     msg.msg_iov = iov.data() + first;
     msg.msg_iovlen = std::min<std::size_t>(iov.size() - first, IOV_MAX);
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    if (pass_fd >= 0 && sent == 0) {  // the descriptor rides on the record's first bytes
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      std::memcpy(CMSG_DATA(c), &pass_fd, sizeof pass_fd);
+    }
     ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       int e = errno;
@@ -209,6 +220,32 @@ outcome connection::send(const xdr::encoder& out, std::uint32_t xid, clock::time
     }
   }
   return {};
+}
+
+shm_region* connection::shared_region(clock::time_point deadline) {
+  if (auto* r = shm_ready_.load(std::memory_order_acquire)) return r->usable_here() ? r : nullptr;
+  const auto& settings = shm_settings::get();
+  if (settings.region_bytes == 0) return nullptr;
+  std::lock_guard lk(shm_mu_);
+  if (shm_tried_) return shm_ready_.load(std::memory_order_acquire);
+  shm_tried_ = true;
+  auto region = shm_region::create(settings.region_bytes, settings.max_slots);
+  if (!region) return nullptr;
+  proto::client::shm_attach_args args{region->size()};
+  std::vector<xdr::byte> reply;
+  auto encode = [&](xdr::encoder& e) { return static_cast<bool>(xdr::encode(e, args)); };
+  auto got = round_trip(static_cast<std::uint32_t>(proto::client::shm_proc::attach), encode, deadline, reply,
+                        region->fd());
+  region->close_fd();  // ferryd has its own descriptor (or none): the mapping keeps the file here
+  if (got.code != 0) return nullptr;
+  auto rpc = xdr::rpc::decode_reply(reply);
+  if (!rpc || rpc->stat != xdr::rpc::reply_stat::accepted || rpc->accepted != xdr::rpc::accept_stat::success)
+    return nullptr;  // an older ferryd: PROC_UNAVAIL
+  auto res = xdr::decode<proto::reply>(rpc->results);
+  if (!res || res->code != proto::status::ok) return nullptr;  // refused: the socket path it is
+  shm_ = std::move(region);
+  shm_ready_.store(shm_.get(), std::memory_order_release);
+  return shm_.get();
 }
 
 void connection::wake_next_leader_locked() {

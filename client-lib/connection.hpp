@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ferry.h"
+#include "shm.hpp"
 #include "xdr/bytes.hpp"
 #include "xdr/encoder.hpp"
 
@@ -59,20 +60,26 @@ class connection {
 
   /// Sends one call (built by `encode_body` after the header with the chosen xid) and waits for its reply
   /// record until `deadline`. FERRY_E_CLOSED means the connection broke (the call may or may not have run).
+  /// `pass_fd` >= 0 goes along as SCM_RIGHTS data with the record's first bytes (FC_SHM_ATTACH).
   template <class EncodeBody>
   outcome round_trip(std::uint32_t proc, EncodeBody&& encode_body, clock::time_point deadline,
-                     std::vector<xdr::byte>& reply) {
+                     std::vector<xdr::byte>& reply, int pass_fd = -1) {
     waiter w;
     std::uint32_t xid = 0;
-    if (auto sent = start(w, proc, encode_body, deadline, xid); sent.code != 0) return sent;
+    if (auto sent = start(w, proc, encode_body, deadline, xid, pass_fd); sent.code != 0) return sent;
     return finish(w, xid, deadline, reply);
   }
+
+  /// This connection's shared region, attached to its ferryd session on first use (one attempt per
+  /// connection: a refusal or a failure means the socket path for the connection's life). Null when
+  /// there is none; the region lives as long as the connection.
+  shm_region* shared_region(clock::time_point deadline);
 
   /// The first half of a round trip: enlists `w` (which must stay put until it leaves the table) and
   /// sends the call. On failure `w` is out of the table, or (async, connection lost) already completed.
   template <class EncodeBody>
   outcome start(waiter& w, std::uint32_t proc, EncodeBody&& encode_body, clock::time_point deadline,
-                std::uint32_t& xid) {
+                std::uint32_t& xid, int pass_fd = -1) {
     xid = enlist(w);
     xdr::encoder out;
     out.begin_record();
@@ -82,7 +89,7 @@ class connection {
       return {FERRY_E_INVALID, 0};
     }
     out.end_record();
-    return send(out, xid, deadline);
+    return send(out, xid, deadline, pass_fd);
   }
   /// The second half (sync waiters only): waits for the reply; on success it is swapped into `reply`.
   outcome finish(waiter& w, std::uint32_t xid, clock::time_point deadline, std::vector<xdr::byte>& reply) {
@@ -116,7 +123,7 @@ class connection {
   std::uint32_t enlist(waiter& w);
   void withdraw(std::uint32_t xid);
   static void encode_header(xdr::encoder& out, std::uint32_t xid, std::uint32_t proc);
-  outcome send(const xdr::encoder& out, std::uint32_t xid, clock::time_point deadline);
+  outcome send(const xdr::encoder& out, std::uint32_t xid, clock::time_point deadline, int pass_fd);
   outcome await(waiter& w, std::uint32_t xid, clock::time_point deadline);
   /// Leader step: poll, read and dispatch complete records. Returns FERRY_TIMEDOUT, an error, or 0.
   outcome read_and_dispatch(clock::time_point deadline);
@@ -133,6 +140,10 @@ class connection {
   std::uint32_t next_xid_ = 0;        // under mu_
   std::vector<xdr::byte> inbuf_;      // touched only by the current leader
   std::size_t inbuf_used_ = 0;
+  std::mutex shm_mu_;                 // the attach attempt; never held in a forked child's use
+  bool shm_tried_ = false;            // under shm_mu_
+  std::unique_ptr<shm_region> shm_;   // set once attached; read without the lock after that
+  std::atomic<shm_region*> shm_ready_{nullptr};
 };
 
 /// Milliseconds left until `deadline`, rounded up, at least 0 (for poll()).

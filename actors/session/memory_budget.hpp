@@ -56,6 +56,19 @@ class memory_budget : public std::enable_shared_from_this<memory_budget> {
   void calls_done(std::uint64_t n) noexcept { calls_.fetch_sub(n, std::memory_order_relaxed); }
   std::uint64_t calls_in_flight() const noexcept { return calls_.load(std::memory_order_relaxed); }
 
+  /// Client shared-memory regions mapped by sessions (issue 12), counted apart from request bytes: their
+  /// pages belong to the apps' memfds, not to ferryd's heap, but the address space and page-table cost is
+  /// ferryd's, so the host total is capped (`cap`, from the sessions' shm limits).
+  bool try_map_shm(std::uint64_t n, std::uint64_t cap) noexcept {
+    auto used = shm_.load(std::memory_order_relaxed);
+    do {
+      if (n > cap || used > cap - n) return false;
+    } while (!shm_.compare_exchange_weak(used, used + n, std::memory_order_relaxed));
+    return true;
+  }
+  void shm_unmapped(std::uint64_t n) noexcept { shm_.fetch_sub(n, std::memory_order_relaxed); }
+  std::uint64_t shm_mapped() const noexcept { return shm_.load(std::memory_order_relaxed); }
+
   /// SIGTERM drain: calls arriving from now on are answered SHUTTING_DOWN by the sessions' io, so the
   /// calls already taken are the last ones ferryd owes an answer.
   void start_draining() noexcept { draining_.store(true, std::memory_order_relaxed); }
@@ -66,6 +79,7 @@ class memory_budget : public std::enable_shared_from_this<memory_budget> {
   std::atomic<std::uint64_t> used_{0};
   std::atomic<std::uint64_t> sessions_{0};
   std::atomic<std::uint64_t> calls_{0};
+  std::atomic<std::uint64_t> shm_{0};
   std::atomic<bool> draining_{false};
 };
 

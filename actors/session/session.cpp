@@ -13,30 +13,14 @@
 #include <string>
 #include <utility>
 
-#include "actors/router/router_messages.hpp"
-#include "actors/session/status_reply.hpp"
+#include "actors/metering/metered.hpp"
+#include "actors/session/session_state.hpp"
 #include "xdr/codec.hpp"
 #include "xdr/rpc.hpp"
-#include "actors/metering/metered.hpp"
 
 namespace ferry::actors {
 
-namespace {
-
-namespace rpc = xdr::rpc;
-namespace pc = proto::client;
-using router::op_kind;
-
-struct session_state {
-  session_config cfg;
-  std::unique_ptr<session_io> io;
-  session_stats stats;
-  static inline const char* name = "session";
-  ~session_state() {
-    if (io) io->close();
-  }
-};
-using session_actor = caf::stateful_actor<session_state>*;
+namespace session_impl {
 
 void answer(session_actor self, transport::outgoing_record reply, std::size_t request_bytes) {
   ++self->state.stats.replies;
@@ -66,33 +50,24 @@ std::pair<proto::status, std::string> status_of(const caf::error& e) {
   return {proto::status::internal, "ferryd: router request failed"};
 }
 
+}  // namespace session_impl
+
+namespace {
+
+using namespace session_impl;
+
 /// Sends `Request` to the router and answers the call with its reply (or the request's error).
 template <class Request, class Reply, class Args>
 void forward(session_actor self, std::uint32_t xid, std::uint32_t proc, const shared_bytes& record, Args args,
              std::uint32_t client_ms, op_kind kind, std::uint64_t payload) {
-  auto& st = self->state;
   const auto bytes = record->size();
-  if (!st.cfg.router) {
-    reject(self, status_only_reply(xid, proc, proto::status::unavailable, "ferryd has no router"), bytes);
-    return;
-  }
-  const auto now = self->clock().now();
-  const auto deadline = router::request_deadline(st.cfg.deadlines, now, client_ms, kind, payload);
-  const auto safety = std::chrono::duration_cast<caf::timespan>(deadline - now) + st.cfg.router_grace;
-  ++st.stats.in_flight;
-  self->request(st.cfg.router, safety, Request{record, args, deadline})
-      .then(
-          [self, xid, bytes](Reply& r) {
-            --self->state.stats.in_flight;
-            auto held = std::make_shared<Reply>(std::move(r));  // the encoding may reference its bytes
-            answer(self, transport::success(xid, held->wire(), {held}), bytes);
-          },
-          [self, xid, proc, bytes](caf::error& e) {
-            --self->state.stats.in_flight;
-            auto [code, detail] = status_of(e);
-            if (code == proto::status::timedout) ++self->state.stats.timeouts;
-            answer(self, status_only_reply(xid, proc, code, detail), bytes);
-          });
+  ask_router<Request, Reply>(
+      self, xid, proc, record, args, client_ms, kind, payload,
+      [xid](Reply& r) {
+        auto held = std::make_shared<Reply>(std::move(r));  // the encoding may reference its bytes
+        return transport::success(xid, held->wire(), {held});
+      },
+      [self, bytes](transport::outgoing_record reply) { answer(self, std::move(reply), bytes); });
 }
 
 template <class Args>
@@ -127,8 +102,9 @@ void handle_record(session_actor self, const shared_bytes& record) {
   } else if (h.cred.flavor != rpc::auth_flavor::none) {
     return reject(self, transport::auth_error(h.xid, rpc::auth_stat::rejectedcred), bytes);
   }
-  if (h.proc > pc::max_proc) return reject(self, transport::accepted_error(h.xid, rpc::accept_stat::proc_unavail), bytes);
+  if (h.proc > pc::max_shm_proc) return reject(self, transport::accepted_error(h.xid, rpc::accept_stat::proc_unavail), bytes);
   if (st.cfg.fault_hook) st.cfg.fault_hook(h.proc, call->args);
+  if (h.proc > pc::max_proc) return handle_shm_record(self, *call, record);
 
   auto garbage = [&] { reject(self, transport::accepted_error(h.xid, rpc::accept_stat::garbage_args), bytes); };
   const auto xid = h.xid;
@@ -226,6 +202,10 @@ caf::behavior session_behavior(session_actor self, session_config cfg, session_i
           handle_record(self, r);
         }
       },
+      [self](session_shm_attach& a) {
+        if (self->state.io) handle_attach(self, a);
+      },
+      [self](shm_released_atom, std::uint64_t id) { shm_released(self, id); },
       [self](session_closed&) {
         self->state.io.reset();
         self->quit();  // the client went away: a normal end (in-flight answers are dropped)

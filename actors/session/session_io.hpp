@@ -13,6 +13,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 
 #include "actors/rpc_connection/messages.hpp"  // shared_bytes
+#include "actors/session/shm_region.hpp"
 #include "transport/record_stream.hpp"
 
 namespace ferry::actors {
@@ -30,6 +31,12 @@ struct peer_info {
 /// session closed): the io side counts it in flight until then.
 struct session_records {
   std::vector<shared_bytes> records;
+};
+/// An FC_SHM_ATTACH call that came with a descriptor, already checked and mapped (or refused) by the io
+/// side, which owns descriptors. Sent after the records that came before it; answered like any record.
+struct session_shm_attach {
+  shared_bytes record;
+  session::shm::attach_result result;
 };
 /// The client went away or broke the protocol. Not sent after close().
 struct session_closed {
@@ -54,4 +61,5 @@ using session_io_factory = std::function<std::unique_ptr<session_io>(caf::actor 
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::actors::session_records)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::actors::session_closed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::actors::session_shm_attach)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::actors::peer_info)

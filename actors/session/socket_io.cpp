@@ -7,9 +7,13 @@
 #include <caf/send.hpp>
 
 #include <string>
+#include <type_traits>
 #include <utility>
 
+#include "actors/session/fd_socket.hpp"
 #include "actors/session/status_reply.hpp"
+#include "xdr/codec.hpp"
+#include "xdr/protocol/client.hpp"
 #include "xdr/rpc.hpp"
 
 namespace ferry::actors {
@@ -79,6 +83,9 @@ class io_core : public std::enable_shared_from_this<io_core<Protocol>> {
                         std::to_string(options_.budget->limit()) + " bytes held by requests); retry later");
     }
     take(record.size());
+    if constexpr (std::is_same_v<Protocol, fd_passing_protocol>) {
+      if (stream_->socket().has_descriptor() && attach_with_descriptor(record, copy)) return;
+    }
     pending_.push_back(std::move(copy));
     if (flush_posted_) return;
     // Runs after the stream has delivered every record of this read: one message for all of them.
@@ -87,6 +94,22 @@ class io_core : public std::enable_shared_from_this<io_core<Protocol>> {
       self->flush_posted_ = false;
       self->flush_records();
     });
+  }
+
+  // An FC_SHM_ATTACH call with the descriptor that came with it: the region is checked and mapped here
+  // (the io side owns descriptors) and goes to the actor after the records read before it.
+  bool attach_with_descriptor(xdr::bytes_view record, shared_bytes& copy) {
+    auto call = xdr::rpc::decode_call(record);
+    if (!call || call->header.prog != proto::client::program || call->header.vers != proto::client::version ||
+        call->header.proc != static_cast<std::uint32_t>(proto::client::shm_proc::attach))
+      return false;
+    auto args = xdr::decode<proto::client::shm_attach_args>(call->args);
+    if (!args) return false;  // the actor answers GARBAGE_ARGS
+    auto fd = stream_->socket().take_descriptor();
+    auto result = session::shm::attach_region(std::move(*fd), args->size, options_.shm, options_.budget);
+    flush_records();
+    caf::anon_send(owner_, session_shm_attach{std::move(copy), std::move(result)});
+    return true;
   }
 
   // The daemon's memory budget is spent, or ferryd is draining: the call is answered here with `code`
@@ -171,7 +194,8 @@ session_io_factory socket_io_factory(accepted_connection conn, socket_io_options
     if (conn.unix_socket) {
       auto socket = std::move(*conn.unix_socket);
       conn.unix_socket.reset();
-      return std::make_unique<socket_io<asio::local::stream_protocol>>(std::move(socket), std::move(owner), options);
+      return std::make_unique<socket_io<fd_passing_protocol>>(fd_passing_socket(std::move(socket)), std::move(owner),
+                                                              options);
     }
     if (conn.tcp_socket) {
       auto socket = std::move(*conn.tcp_socket);

@@ -28,6 +28,7 @@ struct socket_io_options {
   xdr::record_limits limits = {};       ///< a larger record closes the session (protocol error)
   session::flow_limits flow = {};
   std::shared_ptr<session::memory_budget> budget;  ///< required
+  session::shm::shm_limits shm = {};    ///< FC_SHM_ATTACH (UNIX sockets only)
 };
 
 /// Makes the io for one accepted connection (its socket moves into the io when the factory is called).

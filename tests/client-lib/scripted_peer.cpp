@@ -195,6 +195,16 @@ void scripted_peer::serve(int fd) {
         break;
       }
       std::uint32_t xid = call->header.xid;
+      if (call->header.proc > pc::max_proc) {
+        // The shared-memory procedures (issue 12): this peer plays a ferryd without them, as an older one is,
+        // and answers at once, outside any batching or scripted fault, so libferry stays on the socket.
+        xdr::encoder e;
+        e.begin_record();
+        xdr::rpc::encode_accepted_error(e, xid, xdr::rpc::accept_stat::proc_unavail);
+        e.end_record();
+        send_reply(e.flatten());
+        continue;
+      }
       if (drops_ > 0) {
         --drops_;
         std::lock_guard lk(mu_);  // record the call (its id matters to retry tests), then vanish

@@ -113,6 +113,61 @@ void compare(field_diff& d, const fc_read_args& c, const fc::read_args& f) {
   d.number("deadline_ms", c.deadline_ms, f.deadline_ms);
 }
 
+// The shared-memory bulk path's arguments (issue 12).
+
+fc_shm_slot to_c(const fc::shm_slot& v) { return {v.offset, v.length}; }
+void compare_slot(field_diff& d, const fc_shm_slot& c, const fc::shm_slot& f) {
+  d.number("slot.offset", c.offset, f.offset);
+  d.number("slot.length", c.length, f.length);
+}
+
+fc_shm_attach_args to_c(const fc::shm_attach_args& v, c_arena&) { return {v.size}; }
+void compare(field_diff& d, const fc_shm_attach_args& c, const fc::shm_attach_args& f) { d.number("size", c.size, f.size); }
+
+fc_put_shm_args to_c(const fc::put_shm_args& v, c_arena&) {
+  fc_put_shm_args c{};
+  c.key = to_c(v.key);
+  c.value = to_c(v.value);
+  c.deadline_ms = v.deadline_ms;
+  std::memcpy(c.request_id, v.id.data(), v.id.size());
+  c.flags = v.flags;
+  return c;
+}
+void compare(field_diff& d, const fc_put_shm_args& c, const fc::put_shm_args& f) {
+  compare_key(d, "key", c.key, f.key);
+  compare_slot(d, c.value, f.value);
+  d.number("deadline_ms", c.deadline_ms, f.deadline_ms);
+  compare_request_id(d, c.request_id, f.id);
+  d.number("flags", c.flags, f.flags);
+}
+
+fc_get_shm_args to_c(const fc::get_shm_args& v, c_arena&) { return {to_c(v.key), to_c(v.into), v.deadline_ms}; }
+void compare(field_diff& d, const fc_get_shm_args& c, const fc::get_shm_args& f) {
+  compare_key(d, "key", c.key, f.key);
+  compare_slot(d, c.into, f.into);
+  d.number("deadline_ms", c.deadline_ms, f.deadline_ms);
+}
+
+fc_write_chunk_shm_args to_c(const fc::write_chunk_shm_args& v, c_arena&) {
+  return {v.upload_id, v.offset, to_c(v.data), v.deadline_ms};
+}
+void compare(field_diff& d, const fc_write_chunk_shm_args& c, const fc::write_chunk_shm_args& f) {
+  d.number("upload_id", c.upload_id, f.upload_id);
+  d.number("offset", c.offset, f.offset);
+  compare_slot(d, c.data, f.data);
+  d.number("deadline_ms", c.deadline_ms, f.deadline_ms);
+}
+
+fc_read_shm_args to_c(const fc::read_shm_args& v, c_arena&) {
+  return {to_c(v.key), v.offset, to_c(v.into), v.deadline_ms};
+}
+void compare(field_diff& d, const fc_read_shm_args& c, const fc::read_shm_args& f) {
+  compare_key(d, "key", c.key, f.key);
+  d.number("offset", c.offset, f.offset);
+  compare_slot(d, c.into, f.into);
+  d.number("deadline_ms", c.deadline_ms, f.deadline_ms);
+}
+
 namespace {
 
 using samples::high_u64;
@@ -195,6 +250,27 @@ TEST_CASE("fc_read_args encodes and decodes like rpcgen for every key length, of
     return fc::read_args{k, high_u64 >> i, static_cast<std::uint32_t>(max_u32 >> i), static_cast<std::uint32_t>(i)};
   });
   check_table(rows, xdr_fc_read_args);
+}
+
+TEST_CASE("the shared-memory procedures' arguments encode and decode like rpcgen", "[interop][client][shm]") {
+  check_table(std::vector<named<fc::shm_attach_args>>{{"empty", {}}, {"64 MiB", {64u << 20}}, {"all ones", {~0ull}}},
+              xdr_fc_shm_attach_args);
+  auto puts = per_key<fc::put_shm_args>([](bytes_view k, std::size_t i) {
+    return fc::put_shm_args{k, {high_u64 >> i, static_cast<std::uint32_t>(max_u32 >> i)}, static_cast<std::uint32_t>(i),
+                            id(i), static_cast<std::uint32_t>(i % 2)};
+  });
+  check_table(puts, xdr_fc_put_shm_args);
+  auto gets = per_key<fc::get_shm_args>([](bytes_view k, std::size_t i) {
+    return fc::get_shm_args{k, {~0ull - i, max_u32}, static_cast<std::uint32_t>(i)};
+  });
+  check_table(gets, xdr_fc_get_shm_args);
+  check_table(std::vector<named<fc::write_chunk_shm_args>>{
+                  {"zero", {}}, {"high bits", {high_u64 | 3, high_u64 | (1u << 20), {high_u64, max_u32}, max_u32}}},
+              xdr_fc_write_chunk_shm_args);
+  auto reads = per_key<fc::read_shm_args>([](bytes_view k, std::size_t i) {
+    return fc::read_shm_args{k, high_u64 >> i, {i, static_cast<std::uint32_t>(1u << (i % 24))}, max_u32};
+  });
+  check_table(reads, xdr_fc_read_shm_args);
 }
 
 }  // namespace

@@ -160,5 +160,19 @@ bool_t fc_write_abort_1_svc(fc_write_abort_args, ferry_reply* r, struct svc_req*
   return refuse(r, r->ferry_reply_u.detail);
 }
 bool_t fc_read_1_svc(fc_read_args, ferry_read_res* r, struct svc_req*) { return refuse(r, r->ferry_read_res_u.detail); }
+// The shared-memory procedures need a descriptor and a mapping: the reference server refuses them.
+bool_t fc_shm_attach_1_svc(fc_shm_attach_args, ferry_reply* r, struct svc_req*) { return refuse(r, r->ferry_reply_u.detail); }
+bool_t fc_put_shm_1_svc(fc_put_shm_args, ferry_write_res* r, struct svc_req*) {
+  return refuse(r, r->ferry_write_res_u.detail);
+}
+bool_t fc_get_shm_1_svc(fc_get_shm_args, fc_get_shm_res* r, struct svc_req*) {
+  return refuse(r, r->fc_get_shm_res_u.detail);
+}
+bool_t fc_write_chunk_shm_1_svc(fc_write_chunk_shm_args, ferry_reply* r, struct svc_req*) {
+  return refuse(r, r->ferry_reply_u.detail);
+}
+bool_t fc_read_shm_1_svc(fc_read_shm_args, fc_read_shm_res* r, struct svc_req*) {
+  return refuse(r, r->fc_read_shm_res_u.detail);
+}
 
 }  // extern "C"

@@ -5,12 +5,18 @@
 
 #include <caf/all.hpp>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "actors/router/router_messages.hpp"
 #include "actors/session/session.hpp"
+#include "actors/session/shm_region.hpp"
 #include "wire.hpp"
 
 using namespace std::chrono_literals;
@@ -309,4 +315,171 @@ TEST_CASE_METHOD(fixture, "a client that goes away ends its session; late answer
   CHECK_FALSE(alive(s));
   answer_put(0, ok_write(1));
   CHECK(io->sent.empty());
+}
+
+// ---- shared-memory bulk path (issue 12) -----------------------------------------------------------------
+
+namespace {
+
+/// A sealed memfd mapped here (the "app's" view) and attached as ferryd's io would (ferryd's view).
+struct attached_region {
+  std::shared_ptr<session::memory_budget> budget = std::make_shared<session::memory_budget>(1ull << 30);
+  int fd = -1;
+  xdr::byte* app = nullptr;
+  std::size_t size;
+  session::shm::attach_result ferryd;
+  explicit attached_region(std::size_t n) : size(n) {
+    fd = ::memfd_create("ferry-shm-unit", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    REQUIRE(fd >= 0);
+    REQUIRE(::ftruncate(fd, static_cast<off_t>(n)) == 0);
+    REQUIRE(::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL) == 0);
+    app = static_cast<xdr::byte*>(::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+    REQUIRE(app != MAP_FAILED);
+    ferryd = session::shm::attach_region(session::shm::owned_fd(::dup(fd)), n, {}, budget);
+    REQUIRE(ferryd.mapped);
+  }
+  ~attached_region() {
+    ::munmap(app, size);
+    ::close(fd);
+  }
+};
+
+session_stats stats_of(caf::actor_system& sys, caf::scheduler::test_coordinator& sched, const caf::actor& s) {
+  auto out = std::make_shared<session_stats>();
+  // Spawned with arguments: CAF 0.17 binds a null tuple for an argument-less function (UBSan).
+  sys.spawn(
+      [](caf::event_based_actor* self, caf::actor session, std::shared_ptr<session_stats> into) {
+        self->request(session, caf::infinite, session_stats_atom::value).then([into](session_stats& st) { *into = st; });
+      },
+      s, out);
+  sched.run();
+  return *out;
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(fixture, "an upload's value reaches the router as a view into the app's region, copied nowhere",
+                 "[session][shm]") {
+  auto [s, io] = start_session();
+  attached_region region(4u << 20);
+  auto ferryd_view = region.ferryd.mapped;
+  CHECK(region.budget->shm_mapped() == region.size);
+  caf::anon_send(s, session_shm_attach{record(call_payload(1, 11, pc::shm_attach_args{region.size})),
+                                       std::move(region.ferryd)});
+  sched.run();
+  REQUIRE(io->sent.size() == 1);
+  CHECK(results_of<proto::reply>(decode_outgoing(io->sent[0].first)).code == proto::status::ok);
+
+  constexpr std::uint32_t n = 1u << 20;
+  std::memset(region.app + 4096, 'q', n);
+  pc::put_shm_args a{xdr::as_bytes(std::string_view("big")), {4096, n}, 0, {}, 0};
+  deliver(s, {record(call_payload(2, 12, a))});
+  REQUIRE(rlog->puts.size() == 1);
+  const auto& value = rlog->puts[0].args.value;
+  // The very bytes of ferryd's mapping: no copy between the app's slot and the store call's gather list.
+  CHECK(value.data() == ferryd_view->slot(4096, n)->data());
+  CHECK(value.size() == n);
+  region.app[4096 + 10] = 'Z';  // the app writes its page; ferryd's view is the same page
+  CHECK(value[10] == 'Z');
+  CHECK(stats_of(sys, sched, s).payload_bytes_copied == 0);
+  CHECK(stats_of(sys, sched, s).shm_calls == 1);
+
+  // The router answers, but a (simulated) store call still holds the request: the slot is not the app's
+  // again yet, so no reply.
+  answer_put(0, ok_write(5));
+  CHECK(io->sent.size() == 1);
+  rlog->puts.clear();  // the last reference to the slot's bytes goes
+  sched.run();
+  REQUIRE(io->sent.size() == 2);
+  auto d = decode_outgoing(io->sent[1].first);
+  CHECK(d.reply.xid == 2);
+  CHECK(results_of<proto::write_res>(d).ver.hlc == 5);
+
+  // The region stays mapped while anything holds it, and is given back to the budget after.
+  caf::anon_send_exit(s, caf::exit_reason::kill);
+  sched.run();
+  ferryd_view.reset();
+  CHECK(region.budget->shm_mapped() == 0);
+}
+
+TEST_CASE_METHOD(fixture, "a download is written once into the app's slot, and slots are checked before routing",
+                 "[session][shm]") {
+  auto [s, io] = start_session();
+  attached_region region(1u << 20);
+  caf::anon_send(s, session_shm_attach{record(call_payload(1, 11, pc::shm_attach_args{region.size})),
+                                       std::move(region.ferryd)});
+  sched.run();
+  REQUIRE(io->sent.size() == 1);
+
+  auto key = xdr::as_bytes(std::string_view("k"));
+  deliver(s, {record(call_payload(2, 13, pc::get_shm_args{key, {1000, 200000}, 0})),
+              record(call_payload(3, 13, pc::get_shm_args{key, {200000, 10}, 0})),           // overlaps xid 2
+              record(call_payload(4, 12, pc::put_shm_args{key, {1u << 20, 1}, 0, {}, 0})),  // past the end
+              record(call_payload(5, 12, pc::put_shm_args{key, {~0ull - 1, 4}, 0, {}, 0}))});  // wraps
+  REQUIRE(rlog->gets.size() == 1);
+  REQUIRE(io->sent.size() == 4);
+  for (std::size_t i = 1; i < 4; ++i)
+    CHECK(results_of<proto::reply>(decode_outgoing(io->sent[i].first)).code == proto::status::bad_range);
+
+  std::string v(100000, 'd');
+  auto owner = std::make_shared<const std::vector<xdr::byte>>(v.begin(), v.end());
+  get_reply r;
+  r.found.data = xdr::bytes_view{*owner};
+  r.found.info.size = v.size();
+  r.owner = owner;
+  in_router([this, r] { rlog->get_promises[0].deliver(r); });
+  REQUIRE(io->sent.size() == 5);
+  auto res = results_of<pc::get_shm_res>(decode_outgoing(io->sent[4].first));
+  CHECK(res.code == proto::status::ok);
+  CHECK(res.value.length == v.size());
+  CHECK(std::memcmp(region.app + 1000, v.data(), v.size()) == 0);
+  CHECK(stats_of(sys, sched, s).payload_bytes_copied == v.size());
+  // The slot is free again once answered.
+  deliver(s, {record(call_payload(6, 13, pc::get_shm_args{key, {200000, 10}, 0}))});
+  CHECK(rlog->gets.size() == 2);
+}
+
+TEST_CASE("attach refuses what is not a memfd sealed against shrinking, and ranges are checked once",
+          "[session][shm]") {
+  auto budget = std::make_shared<session::memory_budget>(1ull << 30);
+  int p[2];
+  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+  auto piped = session::shm::attach_region(session::shm::owned_fd(p[0]), 4096, {}, budget);
+  ::close(p[1]);
+  CHECK(!piped.mapped);
+  CHECK(piped.code == proto::status::bad_request);
+
+  int fd = ::memfd_create("unsealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  REQUIRE(::ftruncate(fd, 8192) == 0);
+  auto unsealed = session::shm::attach_region(session::shm::owned_fd(::dup(fd)), 8192, {}, budget);
+  CHECK(!unsealed.mapped);
+  CHECK(unsealed.detail.find("F_SEAL_SHRINK") != std::string::npos);
+  REQUIRE(::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0);
+  session::shm::shm_limits small;
+  small.max_region_bytes = 4096;
+  CHECK(!session::shm::attach_region(session::shm::owned_fd(::dup(fd)), 8192, small, budget).mapped);
+  small.max_region_bytes = 1u << 20;
+  small.max_total_bytes = 4096;
+  CHECK(session::shm::attach_region(session::shm::owned_fd(::dup(fd)), 8192, small, budget).code ==
+        proto::status::overloaded);
+  auto ok = session::shm::attach_region(session::shm::owned_fd(::dup(fd)), 8192, {}, budget);
+  ::close(fd);
+  REQUIRE(ok.mapped);
+  CHECK(ok.mapped->slot(0, 8192));
+  CHECK(ok.mapped->slot(8192, 0));
+  CHECK(!ok.mapped->slot(8192, 1));
+  CHECK(!ok.mapped->slot(~0ull, 2));
+  CHECK(budget->shm_mapped() == 8192);
+  ok.mapped.reset();
+  CHECK(budget->shm_mapped() == 0);
+
+  session::shm::slot_table t;
+  CHECK(t.take(100, 100));
+  CHECK(!t.take(199, 1));
+  CHECK(!t.take(50, 51));
+  CHECK(t.take(200, 1));
+  CHECK(t.take(0, 100));
+  CHECK(t.take(150, 0));  // empty slots never collide
+  t.give_back(100, 100);
+  CHECK(t.take(150, 10));
 }

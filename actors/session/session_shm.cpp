@@ -1,0 +1,242 @@
+// The session's shared-memory bulk path (issue 12): FC_SHM_ATTACH's answer, and the slot procedures
+// FC_PUT_SHM, FC_GET_SHM, FC_WRITE_CHUNK_SHM, FC_READ_SHM. Offsets and lengths come from the call, checked
+// once against the region's recorded size; the region's bytes are only ever payload.
+#include <caf/send.hpp>
+
+#include <cstring>
+
+#include "actors/session/session_state.hpp"
+#include "xdr/codec.hpp"
+
+namespace ferry::actors::session_impl {
+
+namespace {
+
+/// What a PUT_SHM's store calls reference: the request record (the key) and the region (the value, in
+/// place). Its end tells the session that the slot is free (`pending_put`).
+struct slot_payload {
+  shared_bytes record;
+  std::shared_ptr<const session::shm::region> region;
+  caf::actor_addr session;
+  std::uint64_t put_id = 0;
+  slot_payload(shared_bytes r, std::shared_ptr<const session::shm::region> g, caf::actor_addr s, std::uint64_t id)
+      : record(std::move(r)), region(std::move(g)), session(std::move(s)), put_id(id) {}
+  ~slot_payload() {
+    if (auto a = caf::actor_cast<caf::actor>(session)) caf::anon_send(a, shm_released_atom::value, put_id);
+  }
+  slot_payload(const slot_payload&) = delete;
+  slot_payload& operator=(const slot_payload&) = delete;
+};
+
+void finish_put_if_done(session_actor self, std::uint64_t id) {
+  auto& st = self->state;
+  auto it = st.puts.find(id);
+  if (it == st.puts.end() || !it->second.reply || !it->second.released) return;
+  auto p = std::move(it->second);
+  st.puts.erase(it);
+  st.slots.give_back(p.offset, p.length);
+  answer(self, std::move(*p.reply), p.request_bytes);
+}
+
+void attach_without_descriptor(session_actor self, std::uint32_t xid, std::uint32_t proc, std::size_t bytes) {
+  reject(self,
+         status_only_reply(xid, proc, proto::status::bad_request,
+                           "ferryd: FC_SHM_ATTACH needs the region's memfd as SCM_RIGHTS data on a UNIX socket"),
+         bytes);
+}
+
+void attach(session_actor self, session_shm_attach& a) {
+  auto& st = self->state;
+  ++st.stats.calls;
+  const auto bytes = a.record->size();
+  st.stats.bytes_in += bytes;
+  auto call = rpc::decode_call(*a.record);  // checked by the io, which decoded it to find the descriptor
+  if (!call) return close_session(self, "an attach record that is not a call");
+  const auto xid = call->header.xid, proc = call->header.proc;
+  if (st.region)
+    return reject(self, status_only_reply(xid, proc, proto::status::bad_request, "ferryd: a region is already attached"),
+                  bytes);
+  if (!a.result.mapped) return reject(self, status_only_reply(xid, proc, a.result.code, a.result.detail), bytes);
+  st.region = std::move(a.result.mapped);
+  st.stats.shm_region_bytes = st.region->size();
+  answer(self, transport::success(xid, proto::reply{proto::status::ok, {}}), bytes);
+}
+
+/// The slot checks of every slot call: a region attached, bounds, no overlap with a slot in flight.
+/// Answers the call itself and returns nullopt when one fails.
+std::optional<xdr::mutable_bytes> take_slot(session_actor self, std::uint32_t xid, std::uint32_t proc,
+                                            std::size_t bytes, const pc::shm_slot& slot) {
+  auto& st = self->state;
+  auto refuse = [&](proto::status c, std::string_view why) {
+    reject(self, status_only_reply(xid, proc, c, why), bytes);
+    return std::nullopt;
+  };
+  if (!st.region) return refuse(proto::status::bad_request, "ferryd: no shared region attached (FC_SHM_ATTACH)");
+  auto in_region = st.region->slot(slot.offset, slot.length);
+  if (!in_region) return refuse(proto::status::bad_range, "ferryd: the slot lies outside the shared region");
+  if (!st.slots.take(slot.offset, slot.length))
+    return refuse(proto::status::bad_range, "ferryd: the slot overlaps a slot of a call in flight");
+  ++st.stats.shm_calls;
+  return in_region;
+}
+
+/// PUT_SHM and WRITE_CHUNK_SHM: the router's request references the slot in place (`slot_payload`); the
+/// reply waits for both the router's answer and the release of the slot's bytes (`pending_put`).
+template <class Request, class Reply, class Args>
+void upload_from_slot(session_actor self, std::uint32_t xid, std::uint32_t proc, const shared_bytes& record,
+                      const pc::shm_slot& slot, Args args, std::uint32_t client_ms,
+                      op_kind kind, std::uint64_t payload) {
+  auto& st = self->state;
+  const auto bytes = record->size();
+  const auto id = ++st.next_put;
+  st.puts.emplace(id, pending_put{slot.offset, slot.length, bytes, std::nullopt, false});
+  auto holder = std::make_shared<slot_payload>(record, st.region, self->address(), id);
+  shared_bytes owner(holder, record.get());  // the key's record, keeping the region mapped too
+  holder.reset();
+  ask_router<Request, Reply>(
+      self, xid, proc, std::move(owner), args, client_ms, kind, payload,
+      [xid](Reply& r) { return transport::success(xid, r.wire()); },
+      [self, id](transport::outgoing_record reply) {
+        auto it = self->state.puts.find(id);
+        if (it == self->state.puts.end()) return;
+        it->second.reply = std::move(reply);
+        finish_put_if_done(self, id);
+      });
+}
+
+void put_shm(session_actor self, std::uint32_t xid, std::uint32_t proc, const shared_bytes& record,
+             const pc::put_shm_args& a) {
+  const auto bytes = record->size();
+  if (a.value.length > proto::max_value)
+    return reject(self, status_only_reply(xid, proc, proto::status::too_big, "ferryd: value larger than FERRY_MAX_VALUE"),
+                  bytes);
+  auto value = take_slot(self, xid, proc, bytes, a.value);
+  if (!value) return;
+  xdr::bytes_view v{value->data(), value->size()};
+  upload_from_slot<put_request, write_reply>(self, xid, proc, record, a.value,
+                                             pc::put_args{a.key, v, a.deadline_ms, a.id, a.flags}, a.deadline_ms,
+                                             op_kind::small, 0);
+}
+
+void write_chunk_shm(session_actor self, std::uint32_t xid, std::uint32_t proc, const shared_bytes& record,
+                     const pc::write_chunk_shm_args& a) {
+  const auto bytes = record->size();
+  if (a.data.length > proto::max_chunk)
+    return reject(self, status_only_reply(xid, proc, proto::status::too_big, "ferryd: chunk larger than FERRY_MAX_CHUNK"),
+                  bytes);
+  auto data = take_slot(self, xid, proc, bytes, a.data);
+  if (!data) return;
+  xdr::bytes_view v{data->data(), data->size()};
+  upload_from_slot<write_chunk_request, status_reply>(self, xid, proc, record, a.data,
+                                                      pc::write_chunk_args{a.upload_id, a.offset, v, a.deadline_ms},
+                                                      a.deadline_ms, op_kind::bulk_chunk, a.data.length);
+}
+
+/// READ into a slot: at most the slot's length is asked of the router, and written at its start.
+void read_shm(session_actor self, std::uint32_t xid, std::uint32_t proc, const shared_bytes& record,
+              const pc::read_shm_args& a) {
+  const auto bytes = record->size();
+  if (a.into.length > proto::max_chunk)
+    return reject(self, status_only_reply(xid, proc, proto::status::too_big, "ferryd: slot larger than FERRY_MAX_CHUNK"),
+                  bytes);
+  auto into = take_slot(self, xid, proc, bytes, a.into);
+  if (!into) return;
+  const auto slot = a.into;
+  ask_router<read_request, read_reply>(
+      self, xid, proc, record, pc::read_args{a.key, a.offset, a.into.length, a.deadline_ms}, a.deadline_ms,
+      op_kind::bulk_chunk, a.into.length,
+      [self, xid, into](read_reply& r) {
+        pc::read_shm_res res{r.code, {}, r.detail};
+        if (r.code == proto::status::ok) {
+          if (r.data.data.size() > into->size())  // the router broke its contract: never write past the slot
+            return status_only_reply(xid, static_cast<std::uint32_t>(pc::shm_proc::read), proto::status::internal,
+                                     "ferryd: the store returned more than was asked");
+          res.chunk = {r.data.info, static_cast<std::uint32_t>(r.data.data.size()), r.data.eof};
+          if (!r.data.data.empty()) {
+            std::memcpy(into->data(), r.data.data.data(), r.data.data.size());
+            self->state.stats.payload_bytes_copied += r.data.data.size();
+          }
+        }
+        return transport::success(xid, res);
+      },
+      [self, bytes, slot](transport::outgoing_record reply) {
+        self->state.slots.give_back(slot.offset, slot.length);
+        answer(self, std::move(reply), bytes);
+      });
+}
+
+void get_shm(session_actor self, std::uint32_t xid, std::uint32_t proc, const shared_bytes& record,
+             const pc::get_shm_args& a) {
+  const auto bytes = record->size();
+  auto into = take_slot(self, xid, proc, bytes, a.into);
+  if (!into) return;
+  const auto slot = a.into;
+  ask_router<get_request, get_reply>(
+      self, xid, proc, record, pc::key_args{a.key, a.deadline_ms}, a.deadline_ms, op_kind::small, 0,
+      [self, xid, into](get_reply& r) {
+        pc::get_shm_res res{r.code, {}, r.tombstone, r.detail};
+        if (r.code == proto::status::ok) {
+          res.value.info = r.found.info;
+          res.value.length = static_cast<std::uint32_t>(r.found.data.size());
+          // The one copy of a download inside ferryd: the store's reply record into the app's slot (the
+          // socket path copies the same bytes into the kernel, and the app copies them out again).
+          if (r.found.data.size() <= into->size() && !r.found.data.empty()) {
+            std::memcpy(into->data(), r.found.data.data(), r.found.data.size());
+            self->state.stats.payload_bytes_copied += r.found.data.size();
+          }
+        }
+        return transport::success(xid, res);
+      },
+      [self, bytes, slot](transport::outgoing_record reply) {
+        self->state.slots.give_back(slot.offset, slot.length);
+        answer(self, std::move(reply), bytes);
+      });
+}
+
+void slot_call(session_actor self, const rpc::call& call, const shared_bytes& record) {
+  const auto xid = call.header.xid, proc = call.header.proc;
+  const auto bytes = record->size();
+  auto garbage = [&] { reject(self, transport::accepted_error(xid, rpc::accept_stat::garbage_args), bytes); };
+  switch (static_cast<pc::shm_proc>(proc)) {
+    case pc::shm_proc::attach:
+      if (!xdr::decode<pc::shm_attach_args>(call.args)) return garbage();
+      return attach_without_descriptor(self, xid, proc, bytes);
+    case pc::shm_proc::put: {
+      auto a = xdr::decode<pc::put_shm_args>(call.args);
+      if (!a) return garbage();
+      return put_shm(self, xid, proc, record, *a);
+    }
+    case pc::shm_proc::get: {
+      auto a = xdr::decode<pc::get_shm_args>(call.args);
+      if (!a) return garbage();
+      return get_shm(self, xid, proc, record, *a);
+    }
+    case pc::shm_proc::write_chunk: {
+      auto a = xdr::decode<pc::write_chunk_shm_args>(call.args);
+      if (!a) return garbage();
+      return write_chunk_shm(self, xid, proc, record, *a);
+    }
+    case pc::shm_proc::read: {
+      auto a = xdr::decode<pc::read_shm_args>(call.args);
+      if (!a) return garbage();
+      return read_shm(self, xid, proc, record, *a);
+    }
+  }
+  reject(self, transport::accepted_error(xid, rpc::accept_stat::proc_unavail), bytes);
+}
+}  // namespace
+
+void handle_attach(session_actor self, session_shm_attach& a) { attach(self, a); }
+
+void handle_shm_record(session_actor self, const rpc::call& call, const shared_bytes& record) {
+  slot_call(self, call, record);
+}
+
+void shm_released(session_actor self, std::uint64_t put_id) {
+  auto it = self->state.puts.find(put_id);
+  if (it == self->state.puts.end()) return;
+  it->second.released = true;
+  finish_put_if_done(self, put_id);
+}
+
+}  // namespace ferry::actors::session_impl
