@@ -20,6 +20,16 @@
 
 namespace ferry::transport {
 
+/// Charges a stream's read buffer to a budget shared with others (ferryd's memory budget), so partial
+/// records count like complete ones. With a budget the buffer starts at `free_bytes` (never charged) and
+/// grows with the bytes a record actually sends, not with what its mark announces; a growth the budget
+/// refuses sheds that record: its bytes are read and dropped, and on_shed gets its first payload bytes.
+struct read_buffer_budget {
+  std::size_t free_bytes = 16 * 1024;
+  std::function<bool(std::size_t)> try_acquire;  // null: no budget (a record's whole buffer at its mark)
+  std::function<void(std::size_t)> release;
+};
+
 /// One record to send. `body` must hold exactly one begin_record()/end_record() pair (or several
 /// records); `owners` keep the bytes that body references (large opaques) alive until written.
 struct outgoing_record {
@@ -35,15 +45,20 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
   using socket_type = typename Protocol::socket;
   using record_handler = std::function<void(xdr::bytes_view)>;
   using close_handler = std::function<void(const close_reason&)>;
+  /// A record shed for lack of budget: its first payload bytes (the call header) and its payload size.
+  using shed_handler = std::function<void(xdr::bytes_view head, std::size_t payload_size)>;
 
   /// Bytes asked of the kernel per read when the buffer has no pending partial record.
   static constexpr std::size_t read_chunk = 64 * 1024;
 
   static std::shared_ptr<record_stream> make(socket_type socket, xdr::record_limits limits,
-                                             record_handler on_record, close_handler on_close) {
-    return std::shared_ptr<record_stream>(
-        new record_stream(std::move(socket), limits, std::move(on_record), std::move(on_close)));
+                                             record_handler on_record, close_handler on_close,
+                                             read_buffer_budget budget = {}, shed_handler on_shed = {}) {
+    return std::shared_ptr<record_stream>(new record_stream(std::move(socket), limits, std::move(on_record),
+                                                            std::move(on_close), std::move(budget),
+                                                            std::move(on_shed)));
   }
+  ~record_stream() { release_buffer(); }
 
   /// Starts reading. Records are delivered to on_record as views valid only during the call.
   void start() { read_more(); }
@@ -75,14 +90,18 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
   /// Bytes queued or in flight for writing.
   std::size_t queued_bytes() const noexcept { return queued_bytes_; }
   socket_type& socket() noexcept { return socket_; }
+  /// Read-buffer bytes charged to the budget now.
+  std::size_t charged_bytes() const noexcept { return charged_; }
 
  private:
   record_stream(socket_type socket, xdr::record_limits limits, record_handler on_record,
-                close_handler on_close)
+                close_handler on_close, read_buffer_budget budget, shed_handler on_shed)
       : socket_(std::move(socket)),
         limits_(limits),
         on_record_(std::move(on_record)),
-        on_close_(std::move(on_close)) {
+        on_close_(std::move(on_close)),
+        budget_(std::move(budget)),
+        on_shed_(std::move(on_shed)) {
     boost::system::error_code ignored;
     socket_.non_blocking(true, ignored);  // read_ready's read_some must say would_block, never wait
   }
@@ -96,7 +115,7 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
         return;
       }
       if (!scan->complete()) {
-        make_room(scan->bytes);
+        if (!make_room(scan->bytes)) return start_shedding();
         read_more();
         return;
       }
@@ -108,8 +127,12 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
     }
   }
 
-  // Makes room for a record of `needed` stream bytes starting at start_, plus one read chunk.
-  void make_room(std::size_t needed) {
+  // Makes room for a record of `needed` stream bytes starting at start_. Without a budget: all of it plus
+  // one read chunk. With one, reads may use only the charged part of the buffer (`usable_`): room for the
+  // next read, doubling when nearly full but never past what the record needs, so a mark announcing
+  // 16 MiB costs nothing until the bytes come. The allocation itself is made once for what the record
+  // is known to need (pages the socket never writes stay virtual). False when the budget refuses.
+  bool make_room(std::size_t needed) {
     if (start_ == filled_) {
       start_ = filled_ = 0;
     } else if (start_ != 0) {
@@ -117,12 +140,67 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
       filled_ -= start_;
       start_ = 0;
     }
-    auto want = std::max(needed, filled_ + read_chunk);
-    if (capacity_ >= want) return;
-    std::unique_ptr<xdr::byte[]> bigger(new xdr::byte[want]);  // not zero-filled: the socket writes it
+    if (!budget_.try_acquire) {
+      const auto want = std::max(needed, filled_ + read_chunk);
+      if (capacity_ < want) reallocate(want);
+      usable_ = capacity_;
+      return true;
+    }
+    const auto room = budget_.free_bytes / 4;
+    if (usable_ >= filled_ + room || (usable_ > filled_ && usable_ >= needed)) return true;
+    auto want = std::max({budget_.free_bytes, 2 * usable_, filled_ + room});
+    if (needed > filled_) want = std::min(want, std::max(needed, budget_.free_bytes));
+    const auto charge = want - budget_.free_bytes;
+    if (charge > charged_ && !budget_.try_acquire(charge - charged_)) return false;
+    charged_ = std::max(charged_, charge);
+    if (capacity_ < want) reallocate(std::max(want, needed));
+    usable_ = want;
+    return true;
+  }
+
+  void reallocate(std::size_t capacity) {
+    std::unique_ptr<xdr::byte[]> bigger(new xdr::byte[capacity]);  // not zero-filled: the socket writes it
     if (filled_ != 0) std::memcpy(bigger.get(), buf_.get(), filled_);
     buf_ = std::move(bigger);
-    capacity_ = want;
+    capacity_ = capacity;
+  }
+
+  // Drops the read buffer and gives its charge back.
+  void release_buffer() {
+    if (charged_ != 0 && budget_.release) budget_.release(charged_);
+    charged_ = 0;
+    buf_.reset();
+    capacity_ = usable_ = 0;
+  }
+
+  // The budget refused the buffer a partial record needs: follow the rest of it without keeping it, then
+  // tell on_shed, so the peer gets an answer and the stream stays in step.
+  void start_shedding() {
+    shedding_.emplace(limits_);
+    auto took = shedding_->feed(xdr::bytes_view{buf_.get() + start_, filled_ - start_});
+    if (!took) return shut(close_reason{close_reason::kind::protocol_error, {}, took.error()});
+    release_buffer();
+    start_ = filled_ = 0;
+    read_more();
+  }
+
+  // Feeds what was read to the record being shed; true when it ended (the rest is ordinary records).
+  bool shed_read_bytes() {
+    auto took = shedding_->feed(xdr::bytes_view{buf_.get() + start_, filled_ - start_});
+    if (!took) {
+      shut(close_reason{close_reason::kind::protocol_error, {}, took.error()});
+      return false;
+    }
+    start_ += *took;
+    if (!shedding_->done()) {
+      start_ = filled_ = 0;
+      return false;
+    }
+    auto shed = std::move(*shedding_);
+    shedding_.reset();
+    auto self = this->shared_from_this();  // on_shed may drop the last other reference
+    if (on_shed_) on_shed_(shed.head(), shed.payload_size());
+    return !closed_;
   }
 
   // Waits for the socket to be readable, then reads what it has. Waiting needs no buffer, so a stream
@@ -132,8 +210,7 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
   void read_more() {
     if (closed_ || paused_ || reading_) return;
     if (start_ == filled_ && (capacity_ <= read_chunk || last_record_ < read_chunk)) {
-      buf_.reset();
-      capacity_ = 0;
+      release_buffer();
       start_ = filled_ = 0;
     }
     reading_ = true;
@@ -147,15 +224,21 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
   }
 
   void read_ready() {
-    if (capacity_ - filled_ < read_chunk / 4) make_room(filled_ - start_);
+    const auto low = budget_.try_acquire ? budget_.free_bytes / 4 : read_chunk / 4;
+    if (usable_ - filled_ < low && !make_room(filled_ - start_)) {
+      // The buffer is full of a partial record and the budget refuses to grow it: shed that record.
+      if (!shedding_) return start_shedding();
+      if (usable_ == filled_) return shut(close_reason{close_reason::kind::local_close, {}, std::nullopt});
+    }
     boost::system::error_code ec;
-    const auto n = socket_.read_some(boost::asio::buffer(buf_.get() + filled_, capacity_ - filled_), ec);
+    const auto n = socket_.read_some(boost::asio::buffer(buf_.get() + filled_, usable_ - filled_), ec);
     if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) return read_more();
     if (ec) {
       auto k = ec == boost::asio::error::eof ? close_reason::kind::peer_closed : close_reason::kind::io_error;
       return shut(close_reason{k, ec, std::nullopt});
     }
     filled_ += n;
+    if (shedding_ && !shed_read_bytes()) return closed_ ? void() : read_more();
     deliver_buffered();
   }
 
@@ -197,6 +280,10 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
     socket_.shutdown(socket_type::shutdown_both, ignored);
     socket_.close(ignored);
     queue_.clear();
+    shedding_.reset();
+    // The read buffer (and its charge) goes once the handler running now, which may still hold a view
+    // into it, has returned.
+    boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] { self->release_buffer(); });
     if (on_close_) {
       auto handler = std::move(on_close_);
       handler(why);
@@ -207,8 +294,13 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
   xdr::record_limits limits_;
   record_handler on_record_;
   close_handler on_close_;
+  read_buffer_budget budget_;
+  shed_handler on_shed_;
+  std::optional<xdr::record_skipper> shedding_;  // the record being read and dropped
+  std::size_t charged_ = 0;                      // read-buffer bytes charged to budget_
   std::unique_ptr<xdr::byte[]> buf_;  // null while nothing is pending (see read_more)
   std::size_t capacity_ = 0;
+  std::size_t usable_ = 0;  // bytes of buf_ reads may fill: all of it, or with a budget its charged part
   std::size_t last_record_ = 0;  // stream bytes of the last record delivered
   std::size_t start_ = 0;   // first byte not yet delivered
   std::size_t filled_ = 0;  // bytes read into buf_

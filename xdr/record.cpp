@@ -53,6 +53,45 @@ bytes_view record_payload(mutable_bytes buffered, const record_scan& scan) noexc
   return {base, write};
 }
 
+record_skipper::record_skipper(record_limits limits, std::size_t head_capacity)
+    : limits_(limits), head_capacity_(head_capacity) {
+  head_.reserve(head_capacity);
+}
+
+result<std::size_t> record_skipper::feed(bytes_view in) noexcept {
+  std::size_t pos = 0;
+  while (!done_ && pos < in.size()) {
+    if (!in_fragment_) {
+      const auto n = std::min(record_mark_size - mark_have_, in.size() - pos);
+      std::memcpy(mark_ + mark_have_, in.data() + pos, n);
+      mark_have_ += n;
+      pos += n;
+      if (mark_have_ < record_mark_size) break;
+      mark_have_ = 0;
+      const auto mark = read_be32(mark_);
+      const auto length = mark & ~last_fragment_bit;
+      last_ = (mark & last_fragment_bit) != 0;
+      const auto at = consumed_ + pos - record_mark_size;
+      if (++fragments_ > limits_.max_fragments) return codec_error{errc::too_many_fragments, at};
+      if (length > limits_.max_record_size - payload_) return codec_error{errc::record_too_large, at};
+      fragment_left_ = length;
+      in_fragment_ = true;
+    }
+    const auto n = std::min<std::size_t>(fragment_left_, in.size() - pos);
+    const auto keep = std::min(n, head_capacity_ - head_.size());
+    head_.insert(head_.end(), in.data() + pos, in.data() + pos + keep);
+    payload_ += n;
+    fragment_left_ -= static_cast<std::uint32_t>(n);
+    pos += n;
+    if (fragment_left_ == 0) {
+      in_fragment_ = false;
+      done_ = last_;
+    }
+  }
+  consumed_ += pos;
+  return pos;
+}
+
 void put_record_mark(byte* out, std::uint32_t fragment_length, bool last) noexcept {
   auto v = fragment_length | (last ? last_fragment_bit : 0u);
   out[0] = static_cast<byte>(v >> 24);

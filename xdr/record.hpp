@@ -39,6 +39,39 @@ result<record_scan> scan_record(bytes_view buffered, const record_limits& limits
 /// marks between them) and returned as a view into the same buffer.
 bytes_view record_payload(mutable_bytes buffered, const record_scan& scan) noexcept;
 
+/// Follows one record through a stream without keeping it (a record shed for lack of memory): fed the
+/// record's stream bytes in any pieces, it keeps the first `head_capacity` payload bytes (enough for the
+/// RPC call header, so the call can still be answered) and says when the record's last byte went by.
+/// Checks the same limits as scan_record, fragment by fragment.
+class record_skipper {
+ public:
+  explicit record_skipper(record_limits limits, std::size_t head_capacity = 1024);
+
+  /// Consumes the record's bytes from the front of `in`: returns how many belonged to it (fewer than
+  /// in.size() only once the record ended), or the limit a fragment broke.
+  result<std::size_t> feed(bytes_view in) noexcept;
+
+  bool done() const noexcept { return done_; }
+  /// The first payload bytes seen (marks excluded), at most head_capacity.
+  bytes_view head() const noexcept { return {head_.data(), head_.size()}; }
+  /// Payload bytes seen so far (the record's size once done).
+  std::size_t payload_size() const noexcept { return payload_; }
+
+ private:
+  record_limits limits_;
+  std::size_t head_capacity_;
+  std::vector<byte> head_;
+  byte mark_[record_mark_size] = {};
+  std::size_t mark_have_ = 0;         // bytes of the next mark seen
+  std::uint32_t fragment_left_ = 0;   // payload bytes of the current fragment still to come
+  bool in_fragment_ = false;
+  bool last_ = false;
+  bool done_ = false;
+  std::size_t payload_ = 0;
+  std::uint32_t fragments_ = 0;
+  std::size_t consumed_ = 0;          // stream bytes so far (error offsets)
+};
+
 /// Encodes a 4-byte record mark.
 void put_record_mark(byte* out, std::uint32_t fragment_length, bool last) noexcept;
 

@@ -24,6 +24,7 @@
 #include "actors/router/hlc.hpp"
 #include "actors/router/list_merge.hpp"
 #include "actors/router/placement.hpp"
+#include "actors/router/read_quorum.hpp"
 #include "actors/router/uploads.hpp"
 #include "actors/rpc_connection/call_args.hpp"
 #include "xdr/codec.hpp"
@@ -118,13 +119,31 @@ struct write_op {
   std::size_t write_quorum = 0;
   std::vector<std::string> failures;
 };
+/// A read's answer in hand: the client's procedure answered by one replica, kept until the read knows it
+/// is the newest version (or the newest it can learn).
+using read_answer = std::variant<get_reply, stat_reply, read_reply>;
+struct held_read {
+  router::replica_view view;
+  read_answer answer;
+};
 struct read_op {
   std::variant<caf::typed_response_promise<get_reply>, caf::typed_response_promise<stat_reply>,
                caf::typed_response_promise<read_reply>>
       rp;
-  store_request call;
-  std::vector<server_id> order;  // replicas in the order to try
+  store_request call;            // the client's procedure (GET, STAT or READ): a "fetch"
+  store_request probe;           // STAT of the key: a replica's version without its value
+  xdr::bytes_view key;           // a view into key_owner
+  shared_bytes key_owner;
+  std::vector<server_id> order;  // replicas in the order to ask
   std::size_t next = 0;          // next index in order
+  std::size_t quorum = 1;        // views waited for: R − W + 1, less the replicas known to be out
+  std::size_t wanted = 1;        // R − W + 1 (fewer views than this: a degraded read)
+  std::size_t in_flight = 0;     // fetches and probes out
+  std::size_t fetches_out = 0;
+  std::vector<server_id> fetched_from;  // replicas asked for the value (the client's procedure)
+  time_point calls_end{};        // every call ends by then: what is in hand can still answer in time
+  std::vector<router::replica_view> views;
+  std::optional<held_read> held;
   std::vector<std::string> failures;
 };
 struct list_op {
@@ -305,9 +324,12 @@ void fail_pending(pending_request& p, status code, const std::string& why) {
 /// shutdown): a WRITE_OPEN's opened replicas are aborted, and so are its late openers.
 void abandon(router_actor self, pending_request& p);
 
+bool answer_at_deadline(router_actor self, std::uint64_t id, read_op& op);
+
 void time_out(router_actor self, std::uint64_t id) {
   auto it = self->state.pending.find(id);
   if (it == self->state.pending.end()) return;
+  if (auto* op = std::get_if<read_op>(&it->second.op); op && answer_at_deadline(self, id, *op)) return;
   ++self->state.stats.timeouts;
   abandon(self, it->second);
   fail_pending(it->second, status::timedout, "deadline passed; ");
@@ -451,7 +473,11 @@ void start_write(router_actor self, caf::typed_response_promise<write_reply>& rp
   launch_write(self, rp, deadline, ver, calls);
 }
 
-// ---- reads (GET, STAT) ----
+// ---- reads (GET, STAT, READ) ----
+// A read asks R − W + 1 replicas (router::read_quorum): the first in health order with the client's own
+// procedure (a fetch), the others with a STAT (a probe: the version without the value). It answers from
+// the newest version seen, fetching it once more from the replica that holds it when the answer in hand
+// is older, and repairs replicas that answered an older version (ROUTER.md "Reads").
 
 get_reply make_read_reply(const proto::get_res& r, const shared_bytes& owner) {
   return {r.code, r.found, r.tombstone, std::string{r.detail}, owner};
@@ -462,84 +488,234 @@ stat_reply make_read_reply(const proto::stat_res& r, const shared_bytes&) {
 read_reply make_read_reply(const proto::read_res& r, const shared_bytes& owner) {
   return {r.code, r.data, std::string{r.detail}, owner};
 }
-proto::version reported_version(const proto::get_res& r) { return r.code == status::ok ? r.found.info.ver : r.tombstone; }
-proto::version reported_version(const proto::stat_res& r) { return r.code == status::ok ? r.info.ver : r.tombstone; }
-proto::version reported_version(const proto::read_res& r) { return r.code == status::ok ? r.data.info.ver : proto::version{}; }
-
-/// Statuses a replica answers the same way as any other would: the read is decided by them.
-bool is_answer(status code) {
-  return code == status::ok || code == status::not_found || code == status::bad_key || code == status::too_big ||
-         code == status::bad_request;
+/// A replica's version of the key as an answer shows it. A READ's NOT_FOUND or BAD_RANGE carries none:
+/// it counts as the zero version, so any replica known to hold a value outranks it.
+router::replica_view view_of(const server_id& s, const proto::get_res& r) {
+  return r.code == status::ok ? router::replica_view{s, r.found.info.ver, true} : router::replica_view{s, r.tombstone, false};
 }
-template <class Res>
-bool is_answer(const Res& r) {
-  return is_answer(r.code) || (std::is_same_v<Res, proto::read_res> && r.code == status::bad_range);
+router::replica_view view_of(const server_id& s, const proto::stat_res& r) {
+  return r.code == status::ok ? router::replica_view{s, r.info.ver, true} : router::replica_view{s, r.tombstone, false};
+}
+router::replica_view view_of(const server_id& s, const proto::read_res& r) {
+  return r.code == status::ok ? router::replica_view{s, r.data.info.ver, true} : router::replica_view{s, {}, false};
 }
 
-void next_read(router_actor self, std::uint64_t id);
-
+/// Statuses a replica answers the same way as any other would, whatever version it holds: final at once.
+bool is_final(status code) { return code == status::bad_key || code == status::too_big || code == status::bad_request; }
+/// Statuses that say which version a replica holds.
 template <class Res>
-void on_read_outcome(router_actor self, std::uint64_t id, const server_id& s, attempt_result& res, duration took) {
+bool has_view(const Res& r) {
+  return r.code == status::ok || r.code == status::not_found ||
+         (std::is_same_v<Res, proto::read_res> && r.code == status::bad_range);
+}
+
+/// NOT_FOUND for a key whose newest version is the tombstone `ver` (zero: no replica has it).
+read_answer deleted_answer(std::size_t kind, proto::version ver) {
+  switch (kind) {
+    case 0: return get_reply{status::not_found, {}, ver, {}, nullptr};
+    case 1: return stat_reply{status::not_found, {}, ver, {}};
+    default: return read_reply{status::not_found, {}, {}, nullptr};
+  }
+}
+
+void deliver(read_op& op, read_answer&& answer) {
+  std::visit(
+      [&](auto&& a) {
+        using reply_t = std::decay_t<decltype(a)>;
+        std::get<caf::typed_response_promise<reply_t>>(op.rp).deliver(std::move(a));
+      },
+      std::move(answer));
+}
+
+/// Brings the replicas that answered an older version up to the one answered: a tombstone goes out as
+/// a DELETE, a live value as a PUT when the answer holds the whole value (GET). Background calls: the
+/// client has its answer, and a store keeps the highest version whatever order writes arrive in.
+void repair(router_actor self, const read_op& op, const router::replica_view& target, const read_answer& answer) {
+  auto stale = router::stale_replicas(op.views, target);
+  if (stale.empty()) return;
+  store_request call;
+  if (!target.live) {
+    call = make_store_request(ps::proc::del, ps::delete_args{op.key, target.ver}, {op.key_owner});
+  } else if (const auto* got = std::get_if<get_reply>(&answer); got && got->code == status::ok && got->found.info.ver == target.ver) {
+    call = make_store_request(ps::proc::put, ps::put_args{op.key, got->found.data, target.ver}, {op.key_owner, got->owner});
+  } else {
+    return;  // STAT and READ hold no whole value: a later GET repairs
+  }
+  if (!call.args) return;
+  for (const auto& s : stale) {
+    ++self->state.stats.read_repairs;
+    attempt(self, s, call, self->state.cfg.read_repair_timeout, [self, s](attempt_result res, duration took) {
+      bool ok = false;
+      if (auto* reply = std::get_if<rpc_reply>(&res))
+        if (auto w = xdr::decode<proto::write_res>(reply->results()))
+          ok = w->code == status::ok || w->code == status::conflict;
+      record_health(self, s, ok, took);
+    });
+  }
+}
+
+void advance_read(router_actor self, std::uint64_t id);
+
+/// One replica's outcome for a fetch (`fetch`) or a probe. Every outcome ends in advance_read.
+template <class Res>
+void on_read_outcome(router_actor self, std::uint64_t id, const server_id& s, bool fetch, attempt_result& res,
+                     duration took) {
   auto& st = self->state;
   std::optional<attempt_failure> failure;
+  std::optional<router::replica_view> view;
+  std::optional<read_answer> answer;
   if (auto* reply = std::get_if<rpc_reply>(&res)) {
     auto r = xdr::decode<Res>(reply->results());
     if (!r) {
       failure = attempt_failure{status::io_error, "undecodable reply"};
-    } else if (is_answer(*r)) {
-      record_health(self, s, true, took);
-      if (auto v = reported_version(*r); v.hlc != 0) st.hlc.observe(v.hlc, wall_ms(self));
-      auto* op = find_op<read_op>(self, id);
-      if (!op) {
-        ++st.stats.dropped_replies;
-        return;
-      }
-      using reply_t = decltype(make_read_reply(*r, reply->record));
-      std::get<caf::typed_response_promise<reply_t>>(op->rp).deliver(make_read_reply(*r, reply->record));
-      close(self, id);
-      return;
+    } else if (has_view(*r) || is_final(r->code)) {
+      view = view_of(s, *r);
+      if (view->ver.hlc != 0) st.hlc.observe(view->ver.hlc, wall_ms(self));
+      if (fetch) answer = make_read_reply(*r, reply->record);
     } else {
       failure = describe(r->code, r->detail);
     }
   } else {
     failure = describe(std::get<caf::error>(res));
   }
-  record_health(self, s, false, took);
+  record_health(self, s, !failure, took);
   auto* op = find_op<read_op>(self, id);
   if (!op) {
     ++st.stats.dropped_replies;
     return;
   }
-  op->failures.push_back(s + ": " + failure->what);
-  next_read(self, id);
+  --op->in_flight;
+  if (fetch) --op->fetches_out;
+  if (failure) {
+    op->failures.push_back(s + ": " + failure->what);
+  } else if (answer && is_final(std::visit([](const auto& a) { return a.code; }, *answer))) {
+    deliver(*op, std::move(*answer));  // any replica would say the same
+    close(self, id);
+    return;
+  } else {
+    // A refetch replaces the replica's probe view: its own answer is what it holds now.
+    auto same = std::find_if(op->views.begin(), op->views.end(), [&](const auto& v) { return v.server == s; });
+    if (same != op->views.end())
+      *same = *view;
+    else
+      op->views.push_back(*view);
+    if (answer && (!op->held || op->held->view.ver < view->ver)) op->held = held_read{*view, std::move(*answer)};
+  }
+  advance_read(self, id);
 }
 
-void next_read(router_actor self, std::uint64_t id) {
-  auto* op = find_op<read_op>(self, id);
-  if (!op) return;
-  const auto deadline = self->state.pending.find(id)->second.deadline;
-  const auto now = self->clock().now();
-  if (op->next < op->order.size()) {
-    auto budget = router::attempt_budget(self->state.cfg.deadlines, deadline, now, op->order.size() - op->next);
-    if (budget) {
-      const auto s = op->order[op->next++];
-      auto done = [self, id, s, kind = op->rp.index()](attempt_result res, duration took) {
-        switch (kind) {
-          case 0: on_read_outcome<proto::get_res>(self, id, s, res, took); break;
-          case 1: on_read_outcome<proto::stat_res>(self, id, s, res, took); break;
-          default: on_read_outcome<proto::read_res>(self, id, s, res, took); break;
+/// Sends one fetch or probe to the next replica in order, with an equal share of the time left over
+/// the sequential rounds the read may still need. False when too little time is left to start one.
+bool launch_read(router_actor self, std::uint64_t id, read_op& op, time_point deadline, std::size_t rounds,
+                 std::optional<server_id> to = std::nullopt) {
+  auto budget = router::attempt_budget(self->state.cfg.deadlines, deadline, self->clock().now(), rounds);
+  if (!budget) return false;
+  const auto kind = op.rp.index();
+  const bool fetch = to.has_value() || kind == 1 || (!op.held && op.fetches_out == 0);
+  const auto s = to ? *to : op.order[op.next++];
+  ++op.in_flight;
+  if (fetch) {
+    ++op.fetches_out;
+    op.fetched_from.push_back(s);
+  }
+  auto done = [self, id, s, fetch, kind](attempt_result res, duration took) {
+    if (!fetch || kind == 1) return on_read_outcome<proto::stat_res>(self, id, s, fetch, res, took);
+    if (kind == 0) return on_read_outcome<proto::get_res>(self, id, s, fetch, res, took);
+    on_read_outcome<proto::read_res>(self, id, s, fetch, res, took);
+  };
+  attempt(self, s, fetch ? op.call : op.probe, *budget, std::move(done));  // may answer at once: op may be gone
+  return true;
+}
+
+/// Answers a read from the newest version it saw (`target`), repairing the replicas behind it.
+void finish_read(router_actor self, std::uint64_t id, read_op& op, router::replica_view target) {
+  if (op.views.size() < op.wanted) ++self->state.stats.degraded_reads;
+  auto answer = op.held && !(op.held->view.ver < target.ver) ? std::move(op.held->answer)
+                                                             : deleted_answer(op.rp.index(), target.ver);
+  repair(self, op, target, answer);
+  deliver(op, std::move(answer));
+  close(self, id);
+}
+
+/// At its deadline a read that holds an answer (or saw the key's newest version deleted) gives it as a
+/// degraded read, rather than TIMEDOUT, while replicas it waited for stay silent. False when it cannot
+/// (nothing in hand, or a newer value seen but not fetched).
+router::read_progress progress_of(const read_op& op);
+
+bool answer_at_deadline(router_actor self, std::uint64_t id, read_op& op) {
+  auto p = progress_of(op);
+  p.in_flight = p.untried = 0;  // nothing more will come in time
+  p.fetching = false;
+  const auto step = router::next_read_step(p);
+  if (step != router::read_step::answer_held && step != router::read_step::answer_deleted) return false;
+  finish_read(self, id, op, *p.newest);  // takes a copy: it ends the op the view lives in
+  return true;
+}
+
+router::read_progress progress_of(const read_op& op) {
+  router::read_progress p{op.views.size(), op.quorum, op.in_flight, op.order.size() - op.next, op.fetches_out > 0,
+                          op.held ? std::optional{op.held->view.ver} : std::nullopt, router::newest(op.views)};
+  p.newest_fetched = p.newest && std::find(op.fetched_from.begin(), op.fetched_from.end(), p.newest->server) !=
+                                     op.fetched_from.end();
+  return p;
+}
+
+void advance_read(router_actor self, std::uint64_t id) {
+  auto& st = self->state;
+  for (;;) {
+    auto* op = find_op<read_op>(self, id);
+    if (!op) return;
+    const auto deadline = op->calls_end;
+    const auto p = progress_of(*op);
+    const auto step = router::next_read_step(p);
+    switch (step) {
+      case router::read_step::wait:
+        return;
+      case router::read_step::ask_more: {
+        const auto need = p.quorum - p.views - p.in_flight;  // >= 1 here
+        const auto rounds = p.untried > need - 1 ? p.untried - (need - 1) : std::size_t{1};
+        if (!launch_read(self, id, *op, deadline, rounds)) {
+          if (op->in_flight > 0) return;  // their outcomes decide, by calls_end
+          if (answer_at_deadline(self, id, *op)) return;
+          ++st.stats.timeouts;
+          fail_pending(st.pending.find(id)->second, status::timedout, "deadline passed; ");
+          close(self, id);
+          return;
         }
-      };
-      attempt(self, s, op->call, *budget, std::move(done));  // may answer and erase op: nothing after it
-      return;
+        continue;  // the attempt may have failed at once (no live connection): decide again
+      }
+      case router::read_step::fetch_newest: {
+        ++st.stats.newer_refetches;
+        // Once the quorum is in, the fetch has the time left; while it is still gathered, half of it.
+        const bool decided = p.views >= p.quorum || (p.untried == 0 && p.in_flight == 0);
+        if (!launch_read(self, id, *op, deadline, decided ? 1 : 2, p.newest->server)) {
+          if (op->in_flight > 0) return;
+          if (answer_at_deadline(self, id, *op)) return;
+          ++st.stats.timeouts;
+          fail_pending(st.pending.find(id)->second, status::timedout, "deadline passed before fetching the newest copy; ");
+          close(self, id);
+          return;
+        }
+        continue;
+      }
+      case router::read_step::newest_unreachable:
+        fail_pending(st.pending.find(id)->second, status::unavailable,
+                     "the replica holding the newest version did not answer: ");
+        close(self, id);
+        return;
+      case router::read_step::answer_held:
+      case router::read_step::answer_deleted:
+        return finish_read(self, id, *op, *p.newest);
+      case router::read_step::fail: {
+        const bool out_of_time = self->clock().now() >= op->calls_end;
+        if (out_of_time) ++st.stats.timeouts;
+        fail_pending(st.pending.find(id)->second, out_of_time ? status::timedout : status::unavailable,
+                     out_of_time ? "deadline passed; " : "no replica answered: ");
+        close(self, id);
+        return;
+      }
     }
   }
-  auto& p = self->state.pending.find(id)->second;
-  const bool out_of_time = op->next < op->order.size() || now >= deadline;
-  if (out_of_time) ++self->state.stats.timeouts;
-  fail_pending(p, out_of_time ? status::timedout : status::unavailable,
-               out_of_time ? "deadline passed; " : "no replica answered: ");
-  close(self, id);
 }
 
 /// Replicas in health order: ejected ones come last (read only when every other replica failed; an
@@ -555,16 +731,36 @@ std::vector<server_id> read_order(router_actor self, xdr::bytes_view key) {
 }
 
 template <class Reply>
-void start_read(router_actor self, caf::typed_response_promise<Reply>& rp, xdr::bytes_view key, time_point deadline,
-                store_request call) {
+void start_read(router_actor self, caf::typed_response_promise<Reply>& rp, xdr::bytes_view key,
+                const shared_bytes& owner, time_point deadline, store_request call) {
   if (!admissible(self, rp, deadline)) return;
-  if (!call.args) {
+  auto probe = make_store_request(ps::proc::stat, ps::key_args{key}, {owner});
+  if (!call.args || !probe.args) {
     deliver_failure(rp, status::bad_request, "arguments exceed their XDR bounds");
     return;
   }
-  read_op op{rp, std::move(call), read_order(self, key), 0, {}};
+  auto& st = self->state;
+  read_op op{rp, std::move(call), std::move(probe), key, owner, read_order(self, key), 0, 1, 1, 0, 0, {}, {}, {}, {}, {}};
+  // A replica known to be out (ejected, or no live connection) is still asked when the others fail, but
+  // the read does not wait for it: a quorum it cannot reach would cost every read its whole deadline.
+  const auto now = self->clock().now();
+  const auto available = static_cast<std::size_t>(std::count_if(op.order.begin(), op.order.end(), [&](const server_id& s) {
+    auto it = st.servers.find(s);
+    return it != st.servers.end() && it->second.any_connected() && !st.health.is_ejected(s, now);
+  }));
+  op.wanted = std::min(router::read_quorum({st.cfg.quorum.replicas, st.cfg.quorum.write_quorum}),
+                       std::max<std::size_t>(op.order.size(), 1));
+  op.quorum = std::clamp<std::size_t>(available, 1, op.wanted);
+  // A read waiting for several replicas ends its calls a little before the client's deadline, so that
+  // when the others stay silent it answers with what it holds while the client still waits (libferry
+  // gives up at the deadline): a tenth of the time, at least the attempt floor, at most 100 ms.
+  duration reserve = duration::zero();
+  if (op.quorum > 1)
+    reserve = std::max<duration>(st.cfg.deadlines.attempt_floor,
+                                 std::min<duration>((deadline - now) / 10, std::chrono::milliseconds(100)));
+  op.calls_end = deadline - reserve;
   const auto id = open(self, deadline, std::move(op));
-  next_read(self, id);
+  advance_read(self, id);
 }
 
 // ---- LIST ----
@@ -950,13 +1146,13 @@ caf::behavior router_behavior(router_actor self, router_config cfg) {
       [self](get_request& r) {
         auto rp = self->make_response_promise<get_reply>();
         ++self->state.stats.requests;
-        start_read(self, rp, r.args.key, r.deadline, make_store_request(ps::proc::get, ps::key_args{r.args.key}, {r.owner}));
+        start_read(self, rp, r.args.key, r.owner, r.deadline, make_store_request(ps::proc::get, ps::key_args{r.args.key}, {r.owner}));
         return rp;
       },
       [self](stat_request& r) {
         auto rp = self->make_response_promise<stat_reply>();
         ++self->state.stats.requests;
-        start_read(self, rp, r.args.key, r.deadline, make_store_request(ps::proc::stat, ps::key_args{r.args.key}, {r.owner}));
+        start_read(self, rp, r.args.key, r.owner, r.deadline, make_store_request(ps::proc::stat, ps::key_args{r.args.key}, {r.owner}));
         return rp;
       },
       [self](list_request& r) {
@@ -991,7 +1187,7 @@ caf::behavior router_behavior(router_actor self, router_config cfg) {
         auto rp = self->make_response_promise<read_reply>();
         ++self->state.stats.requests;
         const auto& a = r.args;
-        start_read(self, rp, a.key, r.deadline,
+        start_read(self, rp, a.key, r.owner, r.deadline,
                    make_store_request(ps::proc::read, ps::read_args{a.key, a.offset, a.length}, {r.owner}));
         return rp;
       },

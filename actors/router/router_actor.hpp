@@ -32,6 +32,7 @@ struct router_config {
   std::uint32_t default_list_limit = 1000;      ///< LIST limit 0 means this; capped at proto::max_list
   std::size_t max_uploads = 1024;               ///< open chunked uploads (and opens in flight); beyond: OVERLOADED
   router::duration upload_idle_timeout = std::chrono::seconds(60);  ///< no chunk/commit for this long: aborted
+  router::duration read_repair_timeout = std::chrono::seconds(2);  ///< each background read-repair call
   std::vector<server_entry> servers;            ///< the initial server set (set_servers replaces it)
   /// Wall-clock milliseconds since the Unix epoch for the HLC's physical part; null: system_clock.
   std::function<std::uint64_t()> wall_clock_ms;

@@ -146,11 +146,15 @@ struct router_stats {
   std::uint64_t servers = 0;          ///< in the current set
   std::uint64_t servers_connected = 0;///< of them, those with at least one connection up
   std::uint64_t open_uploads = 0;     ///< chunked uploads open (failed ones included until committed/expired)
+  std::uint64_t read_repairs = 0;     ///< PUT/DELETE sent to replicas a read found behind the newest version
+  std::uint64_t newer_refetches = 0;  ///< reads that fetched again from a replica a probe showed newer
+  std::uint64_t degraded_reads = 0;   ///< reads answered with fewer replica versions than R − W + 1
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, router_stats& x) {
   return f(caf::meta::type_name("ferry.router_stats"), x.open_requests, x.requests, x.timeouts,
-           x.dropped_replies, x.armed_deadlines, x.servers, x.servers_connected, x.open_uploads);
+           x.dropped_replies, x.armed_deadlines, x.servers, x.servers_connected, x.open_uploads,
+           x.read_repairs, x.newer_refetches, x.degraded_reads);
 }
 using router_stats_atom = caf::atom_constant<caf::atom("rtr_stats")>;
 

@@ -52,6 +52,10 @@ class io_core : public std::enable_shared_from_this<io_core<Protocol>> {
         },
         [weak](const transport::close_reason& why) {
           if (auto self = weak.lock()) self->report_closed(why.describe());
+        },
+        read_budget(),
+        [weak](xdr::bytes_view head, std::size_t payload_size) {
+          if (auto self = weak.lock()) self->shed(head, payload_size);
         });
     stream_->start();
   }
@@ -112,6 +116,26 @@ class io_core : public std::enable_shared_from_this<io_core<Protocol>> {
     return true;
   }
 
+  // The read buffer of a partial record is charged to the daemon's budget like a complete record: a
+  // client sending (or pretending to send) a large record holds only what it has actually sent.
+  transport::read_buffer_budget read_budget() const {
+    transport::read_buffer_budget b;
+    b.try_acquire = [budget = options_.budget](std::size_t n) { return budget->try_acquire(n); };
+    b.release = [budget = options_.budget](std::size_t n) { budget->release(n); };
+    return b;
+  }
+
+  // The budget could not hold a record while it arrived: the stream read and dropped it; its call is
+  // answered OVERLOADED like a complete record the budget refuses.
+  void shed(xdr::bytes_view head, std::size_t payload_size) {
+    if (silenced_) return;
+    ++shed_records_;
+    refuse(head, proto::status::overloaded,
+           "ferryd memory budget exhausted while receiving a " + std::to_string(payload_size) + "-byte request (" +
+               std::to_string(options_.budget->used()) + " of " + std::to_string(options_.budget->limit()) +
+               " bytes held); retry later");
+  }
+
   // The daemon's memory budget is spent, or ferryd is draining: the call is answered here with `code`
   // (it still counts as one call in flight until the answer is written, so a client ignoring answers is
   // paused, not queued for).
@@ -156,6 +180,7 @@ class io_core : public std::enable_shared_from_this<io_core<Protocol>> {
   std::shared_ptr<stream_type> stream_;
   std::vector<shared_bytes> pending_;
   std::uint64_t refused_ = 0;
+  std::uint64_t shed_records_ = 0;
   bool flush_posted_ = false;
   bool silenced_ = false;
 };

@@ -247,3 +247,124 @@ TEST_CASE_METHOD(pair_fixture, "a peer that hangs up is reported once as peer_cl
   drain_ready();
   CHECK(closes == 1);
 }
+
+// ---- read buffers charged to a shared budget ----
+
+namespace {
+
+/// A budget as ferryd's memory_budget keeps it, single-threaded here.
+struct test_budget {
+  std::size_t limit = 0;
+  std::size_t used = 0;
+  std::size_t peak = 0;
+  read_buffer_budget hooks(std::size_t free_bytes = 16 * 1024) {
+    read_buffer_budget b;
+    b.free_bytes = free_bytes;
+    b.try_acquire = [this](std::size_t n) {
+      if (used + n > limit) return false;
+      used += n;
+      peak = std::max(peak, used);
+      return true;
+    };
+    b.release = [this](std::size_t n) { used -= n; };
+    return b;
+  }
+};
+
+/// Writes `b` from the io_context (a blocking write would wait for a stream the test is not running).
+void write_async(stream_protocol::socket& s, bytes b) {
+  auto keep = std::make_shared<bytes>(std::move(b));
+  boost::asio::async_write(s, boost::asio::buffer(*keep), [keep](const boost::system::error_code&, std::size_t) {});
+}
+
+struct shed_record {
+  std::string head;
+  std::size_t size = 0;
+};
+
+std::shared_ptr<unix_record_stream> budgeted_stream(boost::asio::io_context& ioc, stream_protocol::socket& raw,
+                                                    collected& out, test_budget& budget,
+                                                    std::vector<shed_record>& shed) {
+  stream_protocol::socket ours(ioc);
+  raw = stream_protocol::socket(ioc);
+  boost::asio::local::connect_pair(ours, raw);
+  auto s = unix_record_stream::make(
+      std::move(ours), {}, [&out](xdr::bytes_view r) { out.records.emplace_back(xdr::as_chars(r)); },
+      [&out](const close_reason& why) { out.closed = why; }, budget.hooks(),
+      [&shed](xdr::bytes_view head, std::size_t size) { shed.push_back({std::string(xdr::as_chars(head)), size}); });
+  s->start();
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(pair_fixture, "a record's read buffer is charged as its bytes arrive, not as its mark announces",
+                 "[transport][budget]") {
+  test_budget budget{8u << 20};
+  std::vector<shed_record> shed;
+  stream_protocol::socket raw(ioc);
+  collected out;
+  auto s = budgeted_stream(ioc, raw, out, budget, shed);
+  const std::string payload(1u << 20, 'p');
+  auto wire = framed(payload);
+  write_async(raw, bytes(wire.begin(), wire.begin() + 4 + 1000));  // the mark announces 1 MiB; 1000 bytes come
+  drain_ready();
+  CHECK(s->charged_bytes() == 0);  // within the free 16 KiB
+  write_async(raw, bytes(wire.begin() + 4 + 1000, wire.begin() + 4 + 200'000));
+  run_until([&] { return s->charged_bytes() >= 200'000 - 16 * 1024; });
+  CHECK(s->charged_bytes() < 2 * 200'000);  // doubling: at most twice what came
+  CHECK(budget.used == s->charged_bytes());
+  write_async(raw, bytes(wire.begin() + 4 + 200'000, wire.end()));
+  run_until([&] { return out.records.size() == 1; });
+  CHECK(out.records.front() == payload);
+  CHECK(budget.peak <= wire.size());
+  CHECK(shed.empty());
+  s->close();
+  drain_ready();
+  CHECK(budget.used == 0);  // the buffer's charge goes back once the stream is closed
+}
+
+TEST_CASE_METHOD(pair_fixture, "a record the budget cannot hold is read and dropped, and the records after it arrive",
+                 "[transport][budget]") {
+  test_budget budget{100u << 10};
+  std::vector<shed_record> shed;
+  stream_protocol::socket raw(ioc);
+  collected out;
+  auto s = budgeted_stream(ioc, raw, out, budget, shed);
+  std::string big(300u << 10, 'b');
+  std::memcpy(big.data(), "HEAD", 4);
+  auto wire = framed(big, 64u << 10);  // five fragments
+  const auto after = framed("after");
+  wire.insert(wire.end(), after.begin(), after.end());
+  write_async(raw, wire);
+  run_until([&] { return out.records.size() == 1; });
+  REQUIRE(shed.size() == 1);
+  CHECK(shed.front().size == big.size());
+  CHECK(shed.front().head == big.substr(0, 1024));
+  CHECK(out.records.front() == "after");
+  CHECK_FALSE(out.closed);
+  CHECK(budget.peak <= budget.limit);
+  CHECK(budget.used == s->charged_bytes());
+}
+
+TEST_CASE_METHOD(pair_fixture, "two streams sharing a budget: the one that fits is delivered, the other shed",
+                 "[transport][budget]") {
+  test_budget budget{200u << 10};
+  std::vector<shed_record> shed;
+  stream_protocol::socket raw_a(ioc), raw_b(ioc);
+  collected out_a, out_b;
+  auto a = budgeted_stream(ioc, raw_a, out_a, budget, shed);
+  auto b = budgeted_stream(ioc, raw_b, out_b, budget, shed);
+  const std::string payload(150u << 10, 'x');
+  auto wire = framed(payload);
+  write_async(raw_a, bytes(wire.begin(), wire.end() - 1));  // a holds all but its last byte
+  run_until([&] { return a->charged_bytes() > (100u << 10); });
+  write_async(raw_b, wire);  // b cannot get the room a holds
+  run_until([&] { return shed.size() == 1; });
+  CHECK(shed.front().size == payload.size());
+  CHECK(out_b.records.empty());
+  write_async(raw_a, bytes(wire.end() - 1, wire.end()));
+  run_until([&] { return out_a.records.size() == 1; });
+  CHECK(out_a.records.front() == payload);
+  CHECK(budget.peak <= budget.limit);
+}

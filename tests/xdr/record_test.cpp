@@ -138,3 +138,67 @@ TEST_CASE("the encoder's record framing matches frame_record", "[xdr][record]") 
   body.string("abc");
   CHECK(wire == frame_record(body.flatten()));
 }
+
+// ---- record_skipper: a record followed through the stream without being kept ----
+
+namespace {
+
+/// Feeds `stream` to a skipper in pieces of `piece` bytes; returns the bytes it took (stops when done).
+std::size_t skip_in_pieces(record_skipper& s, const bytes& stream, std::size_t piece) {
+  std::size_t pos = 0;
+  while (pos < stream.size() && !s.done()) {
+    const auto n = std::min(piece, stream.size() - pos);
+    auto took = s.feed(bytes_view{stream.data() + pos, n});
+    REQUIRE(took);
+    REQUIRE(*took <= n);
+    pos += *took;
+    if (*took < n) REQUIRE(s.done());
+  }
+  return pos;
+}
+
+}  // namespace
+
+TEST_CASE("a skipped record keeps its head, counts its payload and ends exactly at its last byte, in any pieces",
+          "[xdr][record][skip]") {
+  const auto payload = payload_of(3000);
+  auto stream = frame_record(payload, 700);  // five fragments
+  const auto record_bytes = stream.size();
+  const bytes next = frame_record(payload_of(10));
+  stream.insert(stream.end(), next.begin(), next.end());
+  for (std::size_t piece : {std::size_t{1}, std::size_t{3}, std::size_t{4}, std::size_t{5}, std::size_t{699},
+                            std::size_t{704}, std::size_t{4096}}) {
+    INFO("piece " << piece);
+    record_skipper s({}, 1024);
+    CHECK(skip_in_pieces(s, stream, piece) == record_bytes);  // the next record's bytes are left alone
+    CHECK(s.done());
+    CHECK(s.payload_size() == payload.size());
+    CHECK(bytes(s.head().begin(), s.head().end()) == bytes(payload.begin(), payload.begin() + 1024));
+  }
+}
+
+TEST_CASE("a skipped record shorter than the head capacity is kept whole", "[xdr][record][skip]") {
+  const auto payload = payload_of(40);
+  const auto stream = frame_record(payload, 16);
+  record_skipper s({}, 1024);
+  CHECK(skip_in_pieces(s, stream, 2) == stream.size());
+  CHECK(bytes(s.head().begin(), s.head().end()) == payload);
+}
+
+TEST_CASE("a skipped record is held to the same limits as a scanned one", "[xdr][record][skip]") {
+  SECTION("the size cap counts all fragments together") {
+    record_skipper s({100, 1024}, 16);
+    auto stream = frame_record(payload_of(101), 60);
+    auto took = s.feed(stream);
+    REQUIRE_FALSE(took);
+    CHECK(took.error().code == errc::record_too_large);
+    CHECK(took.error().offset == 64);  // the second mark
+  }
+  SECTION("too many fragments") {
+    record_skipper s({1u << 20, 3}, 16);
+    auto stream = frame_record(payload_of(40), 10);
+    auto took = s.feed(stream);
+    REQUIRE_FALSE(took);
+    CHECK(took.error().code == errc::too_many_fragments);
+  }
+}

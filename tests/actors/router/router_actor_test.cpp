@@ -118,6 +118,148 @@ TEST_CASE_METHOD(fixture, "a delete writes a tombstone that later reads report a
   CHECK(ask<stat_reply>(keyed<stat_request>("gone")).code == status::not_found);
 }
 
+// ---- reads across replicas: R = 3, W = 2, so a read wants the versions of R − W + 1 = 2 replicas ----
+
+/// The replica a GET of `key` fetches from first and the one it probes (the health order, stable here).
+std::pair<std::string, std::string> fetched_and_probed(fixture& f, const std::string& key) {
+  f.world->calls.clear();
+  REQUIRE(f.ask<get_reply>(f.keyed<get_request>(key)).code == status::ok);
+  auto gets = f.world->servers_called(ps::proc::get);
+  auto stats = f.world->servers_called(ps::proc::stat);
+  REQUIRE(gets.size() == 1);
+  REQUIRE(stats.size() == 1);
+  f.world->calls.clear();
+  return {gets.front(), stats.front()};
+}
+
+TEST_CASE_METHOD(fixture, "a read whose first replica is behind answers the newer value a probe found and repairs it",
+                 "[router][read-repair]") {
+  start(3, 3, 2);
+  REQUIRE(ask<write_reply>(put("k", "old")).code == status::ok);
+  const auto old_copy = world->data[placement("k", 3)[0]]["k"];
+  auto fresh = ask<write_reply>(put("k", "new"));
+  REQUIRE(fresh.code == status::ok);
+  auto [first, probed] = fetched_and_probed(*this, "k");
+  world->data[first]["k"] = old_copy;  // the first replica missed the overwrite
+
+  auto got = ask<get_reply>(keyed<get_request>("k"));
+  CHECK(got.code == status::ok);
+  CHECK(str(got.found.data) == "new");
+  CHECK(got.found.info.ver == fresh.ver);
+  CHECK(world->servers_called(ps::proc::get) == std::vector<std::string>{first, probed});
+  sched.run();  // the background repair
+  CHECK(world->servers_called(ps::proc::put) == std::vector<std::string>{first});
+  CHECK(world->data[first]["k"].value == "new");
+  CHECK(world->data[first]["k"].ver == fresh.ver);
+  auto s = stats();
+  CHECK(s.newer_refetches == 1);
+  CHECK(s.read_repairs == 1);
+  CHECK(s.degraded_reads == 0);
+  CHECK(s.open_requests == 0);
+}
+
+TEST_CASE_METHOD(fixture, "a read whose probed replica is behind answers at once and repairs the probed one",
+                 "[router][read-repair]") {
+  start(3, 3, 2);
+  REQUIRE(ask<write_reply>(put("k", "old")).code == status::ok);
+  const auto old_copy = world->data[placement("k", 3)[0]]["k"];
+  auto fresh = ask<write_reply>(put("k", "new"));
+  auto [first, probed] = fetched_and_probed(*this, "k");
+  world->data[probed]["k"] = old_copy;
+
+  auto got = ask<get_reply>(keyed<get_request>("k"));
+  CHECK(str(got.found.data) == "new");
+  CHECK(world->servers_called(ps::proc::get) == std::vector<std::string>{first});  // no second fetch
+  sched.run();
+  CHECK(world->servers_called(ps::proc::put) == std::vector<std::string>{probed});
+  CHECK(world->data[probed]["k"].ver == fresh.ver);
+  CHECK(stats().newer_refetches == 0);
+}
+
+TEST_CASE_METHOD(fixture, "a read that finds a newer tombstone answers NOT_FOUND and deletes the stale live copy",
+                 "[router][read-repair]") {
+  start(3, 3, 2);
+  REQUIRE(ask<write_reply>(put("k", "old")).code == status::ok);
+  const auto old_copy = world->data[placement("k", 3)[0]]["k"];
+  auto [first, probed] = fetched_and_probed(*this, "k");
+  auto del = ask<write_reply>(keyed<delete_request>("k"));
+  REQUIRE(del.code == status::ok);
+  world->data[first]["k"] = old_copy;  // the first replica missed the delete
+  world->calls.clear();
+
+  auto got = ask<get_reply>(keyed<get_request>("k"));
+  CHECK(got.code == status::not_found);
+  CHECK(got.tombstone == del.ver);
+  CHECK(world->servers_called(ps::proc::get) == std::vector<std::string>{first});  // a tombstone needs no fetch
+  sched.run();
+  CHECK(world->servers_called(ps::proc::del) == std::vector<std::string>{first});
+  CHECK_FALSE(world->data[first]["k"].live);
+  CHECK(world->data[first]["k"].ver == del.ver);
+  CHECK(stats().read_repairs == 1);
+}
+
+TEST_CASE_METHOD(fixture, "a STAT answers the newest replica's info without a value to repair with",
+                 "[router][read-repair]") {
+  start(3, 3, 2);
+  REQUIRE(ask<write_reply>(put("k", "old")).code == status::ok);
+  const auto old_copy = world->data[placement("k", 3)[0]]["k"];
+  auto fresh = ask<write_reply>(put("k", "newer"));
+  auto [first, probed] = fetched_and_probed(*this, "k");
+  world->data[first]["k"] = old_copy;
+
+  auto st = ask<stat_reply>(keyed<stat_request>("k"));
+  CHECK(st.code == status::ok);
+  CHECK(st.info.ver == fresh.ver);
+  CHECK(st.info.size == 5);
+  CHECK(world->servers_called(ps::proc::stat).size() == 2);
+  sched.run();
+  CHECK(world->servers_called(ps::proc::put).empty());  // only a GET holds the value to repair with
+  CHECK(stats().read_repairs == 0);
+}
+
+TEST_CASE_METHOD(fixture, "a read with one replica down still sees two versions and answers the newest",
+                 "[router][read-repair]") {
+  start(3, 3, 2);
+  REQUIRE(ask<write_reply>(put("k", "old")).code == status::ok);
+  const auto old_copy = world->data[placement("k", 3)[0]]["k"];
+  auto fresh = ask<write_reply>(put("k", "new"));
+  auto [first, probed] = fetched_and_probed(*this, "k");
+  world->modes[probed] = mode::unavailable;
+  world->data[first]["k"] = old_copy;
+
+  auto got = ask<get_reply>(keyed<get_request>("k"));
+  CHECK(str(got.found.data) == "new");  // the third replica's probe replaced the failed one
+  CHECK(got.found.info.ver == fresh.ver);
+  auto s = stats();
+  CHECK(s.degraded_reads == 0);
+  CHECK(s.newer_refetches == 1);
+  CHECK(s.open_requests == 0);
+}
+
+TEST_CASE_METHOD(fixture, "a read whose other replicas stay silent answers what it holds at its deadline, degraded",
+                 "[router][read-repair]") {
+  start(3, 3, 2);
+  REQUIRE(ask<write_reply>(put("k", "v")).code == status::ok);
+  auto [first, probed] = fetched_and_probed(*this, "k");
+  for (const auto& id : ids)
+    if (id != first) world->modes[id] = mode::silent;
+  self->send(router, keyed<get_request>("k", 2s));
+  sched.run();
+  CHECK(replies<get_reply>().empty());  // the fetch answered; a probe is out
+  sched.advance_time(1s);               // the first probe's share of the time: the third replica is asked
+  sched.run();
+  CHECK(replies<get_reply>().empty());
+  sched.advance_time(1s);
+  sched.run();
+  auto got = replies<get_reply>();
+  REQUIRE(got.size() == 1);
+  CHECK(got.front().code == status::ok);
+  CHECK(str(got.front().found.data) == "v");
+  auto s = stats();
+  CHECK(s.degraded_reads == 1);
+  CHECK(s.open_requests == 0);
+}
+
 TEST_CASE_METHOD(fixture, "a read fails over to the next replica when the first answers an error", "[router]") {
   start(3, 3, 3);
   CHECK(ask<write_reply>(put("k", "value")).code == status::ok);
@@ -367,11 +509,13 @@ TEST_CASE_METHOD(fixture, "a replica ejected after repeated errors is read only 
   world->modes[reps[2]] = mode::unavailable;
   world->calls.clear();
   auto got = ask<get_reply>(keyed<get_request>("k"));
-  // The ejected replica is the last resort; it missed the writes while failing, so its NOT_FOUND is the
-  // answer (the documented simplification: no read repair yet).
+  // The ejected replica is the last resort. It missed the writes while failing and is the only replica
+  // left answering, so its NOT_FOUND is the answer: a degraded read (fewer than R − W + 1 versions seen),
+  // which can be stale only because W replicas are unreachable.
   CHECK(got.code == status::not_found);
-  CHECK(world->servers_called(ps::proc::get).back() == reps[0]);
-  CHECK(world->servers_called(ps::proc::get).size() == 3);
+  CHECK(world->servers_called(ps::proc::get) == std::vector<std::string>{reps[1], reps[0]});
+  CHECK(world->servers_called(ps::proc::stat) == std::vector<std::string>{reps[2]});
+  CHECK(stats().degraded_reads == 1);
 }
 
 TEST_CASE_METHOD(fixture, "a router told to shut down answers its open requests SHUTTING_DOWN", "[router]") {

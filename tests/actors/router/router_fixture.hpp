@@ -128,7 +128,8 @@ struct store_world {
         auto a = xdr::decode<ps::key_args>(args);
         REQUIRE(a);
         auto it = objects.find(str(a->key));
-        if (it == objects.end() || !it->second.live) return encoded(proto::stat_res{status::not_found, {}, {}, {}});
+        if (it == objects.end() || !it->second.live)
+          return encoded(proto::stat_res{status::not_found, {}, it == objects.end() ? proto::version{} : it->second.ver, {}});
         return encoded(proto::stat_res{status::ok, {it->second.value.size(), it->second.ver, 0}, {}, {}});
       }
       case ps::proc::list: {
