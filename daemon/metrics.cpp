@@ -32,6 +32,10 @@ std::string render_metrics(caf::actor_system& sys, runtime& rt) {
   counter("ferry_router_requests_total", "requests the router took", st.requests);
   counter("ferry_router_timeouts_total", "requests the router answered TIMEDOUT", st.timeouts);
   gauge("ferry_router_open_uploads", "chunked uploads open", st.open_uploads);
+  counter("ferry_router_read_repairs_total", "repair writes sent to replicas a read found behind the newest version",
+          st.read_repairs);
+  counter("ferry_router_degraded_reads_total", "reads answered with fewer replica versions than R - W + 1",
+          st.degraded_reads);
 
   auto servers = admin::gather_servers(self.ptr(), ctx);
   auto per_server = [&](const char* name, const char* type, const char* help, auto value) {

@@ -148,6 +148,8 @@ node_status gather_status(caf::blocking_actor* self, const admin_context& ctx) {
                               s.requests = r.requests;
                               s.timeouts = r.timeouts;
                               s.open_uploads = r.open_uploads;
+                              s.read_repairs = r.read_repairs;
+                              s.degraded_reads = r.degraded_reads;
                             });
   if (ctx.meters != nullptr) {
     auto cpu = ctx.meters->cpu_split();

@@ -63,6 +63,8 @@ struct node_status {
   std::uint64_t requests = 0;   ///< routed since start
   std::uint64_t timeouts = 0;
   std::uint64_t open_uploads = 0;
+  std::uint64_t read_repairs = 0;    ///< repair writes sent to replicas a read found behind
+  std::uint64_t degraded_reads = 0;  ///< reads answered with fewer replica versions than R - W + 1
   bool draining = false;
   cpu_split cpu;
 };
@@ -195,7 +197,8 @@ template <class F> typename F::result_type inspect(F& f, cpu_split& x) {
 template <class F> typename F::result_type inspect(F& f, node_status& x) {
   return f(caf::meta::type_name("ferry.admin.node_status"), x.node, x.version, x.pid, x.uptime_ms, x.taken_at_ns, x.socket,
            x.tcp, x.sessions, x.calls_in_flight, x.memory_budget_used, x.memory_budget_limit, x.servers,
-           x.servers_connected, x.requests, x.timeouts, x.open_uploads, x.draining, x.cpu);
+           x.servers_connected, x.requests, x.timeouts, x.open_uploads, x.read_repairs,
+           x.degraded_reads, x.draining, x.cpu);
 }
 template <class F> typename F::result_type inspect(F& f, tree_node& x) {
   return f(caf::meta::type_name("ferry.admin.tree_node"), x.depth, x.id, x.kind, x.strategy, x.status, x.restart,

@@ -8,6 +8,11 @@ std::size_t read_quorum(const quorum_size& size) noexcept {
   return size.replicas - size.write_quorum + 1;
 }
 
+bool behind(const proto::version& a, const proto::version& b) noexcept {
+  if (a.hlc == b.hlc && (a.writer == 0 || b.writer == 0)) return false;
+  return a < b;
+}
+
 const replica_view* newest(const std::vector<replica_view>& views) noexcept {
   const replica_view* best = nullptr;
   for (const auto& v : views)
@@ -18,7 +23,7 @@ const replica_view* newest(const std::vector<replica_view>& views) noexcept {
 std::vector<server_id> stale_replicas(const std::vector<replica_view>& views, const replica_view& target) {
   std::vector<server_id> out;
   for (const auto& v : views) {
-    if (!(v.ver < target.ver)) continue;
+    if (!behind(v.ver, target.ver)) continue;
     if (!target.live && !v.live && v.ver == proto::version{}) continue;  // never held it: nothing to undo
     out.push_back(v.server);
   }
@@ -28,7 +33,7 @@ std::vector<server_id> stale_replicas(const std::vector<replica_view>& views, co
 read_step next_read_step(const read_progress& p) noexcept {
   const bool enough = p.views >= p.quorum;
   const bool exhausted = p.untried == 0 && p.in_flight == 0;
-  const bool held_is_newest = p.held && p.newest && !(*p.held < p.newest->ver);
+  const bool held_is_newest = p.held && p.newest && !behind(*p.held, p.newest->ver);
   if (enough || exhausted) {
     if (p.newest == nullptr) return read_step::fail;  // exhausted with no view at all
     if (held_is_newest) return read_step::answer_held;

@@ -25,6 +25,11 @@ struct replica_view {
   friend bool operator==(const replica_view&, const replica_view&) = default;
 };
 
+/// True when `a` is an older write than `b`. Writer 0 stands for "writer unknown": a backend that can keep
+/// only the HLC (an NFS export stores it in the mtime) reports {hlc, 0} for the write {hlc, w}, and that
+/// is the same write, not an older one (else every read would refetch and repair it).
+bool behind(const proto::version& a, const proto::version& b) noexcept;
+
 /// The view with the greatest version (the first one on a tie); null when there is none.
 const replica_view* newest(const std::vector<replica_view>& views) noexcept;
 

@@ -630,7 +630,7 @@ bool launch_read(router_actor self, std::uint64_t id, read_op& op, time_point de
 /// Answers a read from the newest version it saw (`target`), repairing the replicas behind it.
 void finish_read(router_actor self, std::uint64_t id, read_op& op, router::replica_view target) {
   if (op.views.size() < op.wanted) ++self->state.stats.degraded_reads;
-  auto answer = op.held && !(op.held->view.ver < target.ver) ? std::move(op.held->answer)
+  auto answer = op.held && !router::behind(op.held->view.ver, target.ver) ? std::move(op.held->answer)
                                                              : deleted_answer(op.rp.index(), target.ver);
   repair(self, op, target, answer);
   deliver(op, std::move(answer));

@@ -177,6 +177,9 @@ TEST_CASE("the admin actor shows the live tree, servers, sessions and meters; /m
     CHECK(series_value(parsed, "ferry_server_latency_seconds_count", s.address()) >= 20);
   }
   CHECK(series_value(parsed, "ferry_router_requests_total") >= 20);
+  // R = 2, W = 2: every read wants one replica's version, and both replicas took every write.
+  CHECK(series_value(parsed, "ferry_router_read_repairs_total") == 0);
+  CHECK(series_value(parsed, "ferry_router_degraded_reads_total") == 0);
   CHECK(series_value(parsed, "ferry_process_cpu_seconds_total") > 0);
 }
 

@@ -250,7 +250,7 @@ TEST_CASE("invalid XDR in every field of every procedure gets one reply each and
   }
   CHECK(bad == 0);
   // Unknown procedures, programs, versions, RPC versions and credentials, on the same connection.
-  const std::uint32_t unknown_procs[] = {11, 12, 100, 0x7FFFFFFF, 0xFFFFFFFF};
+  const std::uint32_t unknown_procs[] = {pc::max_shm_proc + 1, pc::max_shm_proc + 2, 100, 0x7FFFFFFF, 0xFFFFFFFF};
   std::size_t rpc_errors = 0;
   for (auto p : unknown_procs) {
     REQUIRE(send_all(peer.fd, daemon_test::encode_void_call(++xid, pc::program, pc::version, p)));
@@ -306,7 +306,7 @@ TEST_CASE("invalid XDR in every field of every procedure gets one reply each and
       .num("truncations_not_garbage", static_cast<double>(bad))
       .num("rpc_level_probes", static_cast<double>(rpc_errors))
       .text("inputs", "10 procedures x (cut at every word, every word = 0xFFFFFFFF, a word appended, non-zero "
-                      "padding); procs 11,12,100,2^31-1,2^32-1; progs 0,+1,NFS,2^32-1; vers 0,2,2^32-1; "
+                      "padding); procs 16,17,100,2^31-1,2^32-1; progs 0,+1,NFS,2^32-1; vers 0,2,2^32-1; "
                       "credential flavors 1,2,3,6,2^32-1 with junk bodies; rpcvers 3")
       .text("outcome", "one reply per call, connection usable to the end");
   scope.finish(s, attacked);

@@ -39,6 +39,18 @@ class generator {
     auto k = xdr::as_bytes(key);
     auto v = blob(512);
     xdr::encoder e;
+    // Shared-memory slot calls: no region is attached here, and their slots are random.
+    auto slot = [&] { return pc::shm_slot{chance(50) ? word() : below(1u << 20), static_cast<std::uint32_t>(word())}; };
+    if (proc > pc::max_proc) {
+      switch (static_cast<pc::shm_proc>(proc)) {
+        case pc::shm_proc::attach: (void)xdr::encode(e, pc::shm_attach_args{word()}); break;
+        case pc::shm_proc::put: (void)xdr::encode(e, pc::put_shm_args{k, slot(), word() % 3000, {}, below(3)}); break;
+        case pc::shm_proc::get: (void)xdr::encode(e, pc::get_shm_args{k, slot(), word() % 3000}); break;
+        case pc::shm_proc::write_chunk: (void)xdr::encode(e, pc::write_chunk_shm_args{word(), word(), slot(), word() % 3000}); break;
+        case pc::shm_proc::read: (void)xdr::encode(e, pc::read_shm_args{k, word(), slot(), word() % 3000}); break;
+      }
+      return e.flatten();
+    }
     switch (static_cast<pc::proc>(proc)) {
       case pc::proc::null: break;
       case pc::proc::put: (void)xdr::encode(e, pc::put_args{k, v, word() % 3000, {}, below(3)}); break;
@@ -63,7 +75,7 @@ class generator {
     h.xid = word();
     h.prog = chance(95) ? pc::program : word();
     h.vers = chance(95) ? pc::version : below(4);
-    h.proc = chance(95) ? below(pc::max_proc + 1) : word() % 40;
+    h.proc = chance(95) ? below(pc::max_shm_proc + 1) : word() % 40;
     bytes body;
     if (chance(5)) {
       h.cred.flavor = below(8);
@@ -74,7 +86,7 @@ class generator {
     rpc::encode_call(e, h);
     auto out = e.flatten();
     const auto header = out.size();
-    auto args = args_for(h.proc <= pc::max_proc ? h.proc : below(pc::max_proc + 1));
+    auto args = args_for(h.proc <= pc::max_shm_proc ? h.proc : below(pc::max_shm_proc + 1));
     out.insert(out.end(), args.begin(), args.end());
     return mutate(out, anything ? 0 : header);
   }

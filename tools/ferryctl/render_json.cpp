@@ -30,6 +30,8 @@ json::object to_json(const admin::node_status& s) {
           {"requests", s.requests},
           {"timeouts", s.timeouts},
           {"open_uploads", s.open_uploads},
+          {"read_repairs", s.read_repairs},
+          {"degraded_reads", s.degraded_reads},
           {"draining", s.draining},
           {"cpu", cpu_json(s.cpu)}};
 }

@@ -18,6 +18,20 @@ TEST_CASE("a read wants R - W + 1 replica versions, so it overlaps every write q
   CHECK(read_quorum({2, 0}) == 1);  // invalid sizes never ask for zero
 }
 
+TEST_CASE("a version is behind another only as an older write; writer 0 is an unknown writer of the same HLC",
+          "[router][read-quorum]") {
+  CHECK(behind({3, 1}, {4, 1}));
+  CHECK(behind({4, 1}, {4, 2}));
+  CHECK_FALSE(behind({4, 2}, {4, 1}));
+  CHECK_FALSE(behind({4, 1}, {4, 1}));
+  CHECK_FALSE(behind({4, 0}, {4, 7}));  // an NFS export's {hlc, 0} is the write {hlc, 7}
+  CHECK_FALSE(behind({4, 7}, {4, 0}));
+  CHECK(behind({3, 0}, {4, 7}));
+  std::vector<replica_view> views{{"nfs", {9, 0}, true}, {"store", {9, 3}, true}};
+  CHECK(stale_replicas(views, views[1]).empty());
+  CHECK(next_read_step({2, 2, 0, 0, false, proto::version{9, 0}, &views[1]}) == read_step::answer_held);
+}
+
 TEST_CASE("the newest view is the greatest version, the first on a tie", "[router][read-quorum]") {
   std::vector<replica_view> views{{"a", v(3), true}, {"b", v(7), false}, {"c", v(7), true}};
   REQUIRE(newest(views) != nullptr);
