@@ -8,6 +8,7 @@
 #include <cstring>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -167,10 +168,24 @@ raw_peer::~raw_peer() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void raw_peer::write_all(const bytes& data) {
+void raw_peer::write_all(const bytes& data, int pass_fd) {
   std::size_t done = 0;
   while (done < data.size()) {
-    auto n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+    iovec iov{const_cast<xdr::byte*>(data.data() + done), data.size() - done};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    if (pass_fd >= 0 && done == 0) {
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      auto* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      std::memcpy(CMSG_DATA(c), &pass_fd, sizeof pass_fd);
+    }
+    auto n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) throw std::runtime_error(std::string("send failed: ") + std::strerror(errno));
     done += static_cast<std::size_t>(n);

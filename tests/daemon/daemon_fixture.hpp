@@ -109,7 +109,8 @@ class raw_peer {
   raw_peer(const raw_peer&) = delete;
   raw_peer& operator=(const raw_peer&) = delete;
 
-  void write_all(const bytes& data);
+  /// Writes `data`, with `pass_fd` (when >= 0) as SCM_RIGHTS on its first bytes (libferry's attach).
+  void write_all(const bytes& data, int pass_fd = -1);
   /// The payload of the next reply record, waiting at most `limit`; nullopt on EOF, error or timeout.
   std::optional<bytes> read_record(std::chrono::milliseconds limit = 10s);
   /// True when ferryd closes the connection within `limit` (whatever it sends first is discarded).

@@ -33,73 +33,8 @@ namespace rpc = ferry::xdr::rpc;
 
 namespace {
 
-/// A raw FERRY_CLIENT connection that can pass a descriptor with a call (what libferry does for attach).
-class shm_peer {
- public:
-  explicit shm_peer(const std::string& socket) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, socket.data(), socket.size());
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  }
-  ~shm_peer() { ::close(fd_); }
-  shm_peer(const shm_peer&) = delete;
-  shm_peer& operator=(const shm_peer&) = delete;
-
-  /// Writes `data`, with `pass_fd` (when >= 0) as SCM_RIGHTS on its first bytes.
-  void send(const bytes& data, int pass_fd = -1) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-      iovec iov{const_cast<xdr::byte*>(data.data() + done), data.size() - done};
-      msghdr msg{};
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-      if (pass_fd >= 0 && done == 0) {
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        auto* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &pass_fd, sizeof pass_fd);
-      }
-      auto n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      REQUIRE(n > 0);
-      done += static_cast<std::size_t>(n);
-    }
-  }
-
-  /// The next reply record's payload, waiting at most `limit`.
-  std::optional<bytes> read_record(std::chrono::milliseconds limit = 10s) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    for (;;) {
-      auto scan = xdr::scan_record(inbuf_);
-      if (!scan) return std::nullopt;
-      if (scan->complete()) {
-        auto payload = xdr::record_payload(inbuf_, *scan);
-        bytes out(payload.begin(), payload.end());
-        inbuf_.erase(inbuf_.begin(), inbuf_.begin() + static_cast<std::ptrdiff_t>(scan->bytes));
-        return out;
-      }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      xdr::byte buf[65536];
-      auto n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return std::nullopt;
-      inbuf_.insert(inbuf_.end(), buf, buf + n);
-    }
-  }
-
- private:
-  int fd_ = -1;
-  bytes inbuf_;
-};
+/// A raw FERRY_CLIENT connection; write_all can pass a descriptor with a call (what libferry does for attach).
+using shm_peer = raw_peer;
 
 /// A memfd of `size` bytes, mapped; `seal` adds F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL.
 struct test_region {
@@ -195,7 +130,7 @@ TEST_CASE("values of 1 byte to 16 MiB go through shared-memory slots and come ba
   cluster cl(2, 2, 2);
   test_region region(40u << 20, true);
   shm_peer peer(cl.ferryd.socket);
-  peer.send(attach_call(1, region.size), region.fd);
+  peer.write_all(attach_call(1, region.size), region.fd);
   REQUIRE(status_of(peer.read_record()) == proto::status::ok);
 
   const std::vector<std::uint32_t> sizes{1, 2, 3, 4095, 4096, 4097, 65536, 1u << 20, (1u << 20) + 7, 16u << 20};
@@ -204,12 +139,12 @@ TEST_CASE("values of 1 byte to 16 MiB go through shared-memory slots and come ba
     INFO("size " << n);
     const auto key = "shm/rt/" + std::to_string(n);
     fill(region.base, n, n);
-    peer.send(put_call(++xid, key, 0, n));
+    peer.write_all(put_call(++xid, key, 0, n));
     REQUIRE(status_of(peer.read_record(30s)) == proto::status::ok);
     // Read back into another slot, away from the first.
     const std::uint64_t into = 20u << 20;
     std::memset(region.base + into, 0, n);
-    peer.send(get_call(++xid, key, into, 16u << 20));
+    peer.write_all(get_call(++xid, key, into, 16u << 20));
     auto rec = peer.read_record(30s);
     auto r = reply_of(rec);
     auto res = xdr::decode<pc::get_shm_res>(r.results);
@@ -226,14 +161,14 @@ TEST_CASE("values of 1 byte to 16 MiB go through shared-memory slots and come ba
   }
   // A slot smaller than the value: its length comes back, nothing is written.
   region.base[20u << 20] = 0x5A;
-  peer.send(get_call(++xid, "shm/rt/65536", 20u << 20, 100));
+  peer.write_all(get_call(++xid, "shm/rt/65536", 20u << 20, 100));
   auto res = xdr::decode<pc::get_shm_res>(reply_of(peer.read_record()).results);
   REQUIRE(res);
   CHECK(res->code == proto::status::ok);
   CHECK(res->value.length == 65536);
   CHECK(region.base[20u << 20] == 0x5A);
   // A missing key through the shared path is NOT_FOUND.
-  peer.send(get_call(++xid, "shm/rt/none", 0, 1000));
+  peer.write_all(get_call(++xid, "shm/rt/none", 0, 1000));
   CHECK(status_of(peer.read_record()) == proto::status::not_found);
 }
 
@@ -325,16 +260,16 @@ TEST_CASE("a hostile client's descriptors and slots are refused for its session 
 
   SECTION("calls naming slots before any attach, or an attach without a descriptor") {
     shm_peer peer(cl.ferryd.socket);
-    peer.send(put_call(++xid, "h/k", 0, 10));
+    peer.write_all(put_call(++xid, "h/k", 0, 10));
     CHECK(status_of(peer.read_record()) == proto::status::bad_request);
-    peer.send(attach_call(++xid, 1u << 20));
+    peer.write_all(attach_call(++xid, 1u << 20));
     CHECK(status_of(peer.read_record()) == proto::status::bad_request);
   }
   SECTION("descriptors that are not sealed memfds: a pipe, a regular file, an unsealed memfd, a wrong size") {
     shm_peer peer(cl.ferryd.socket);
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-    peer.send(attach_call(++xid, 4096), p[0]);
+    peer.write_all(attach_call(++xid, 4096), p[0]);
     CHECK(status_of(peer.read_record()) == proto::status::bad_request);
     ::close(p[0]);
     ::close(p[1]);
@@ -343,16 +278,16 @@ TEST_CASE("a hostile client's descriptors and slots are refused for its session 
     int f = ::open(dir.file("plain").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
     REQUIRE(f >= 0);
     REQUIRE(::ftruncate(f, 4096) == 0);
-    peer.send(attach_call(++xid, 4096), f);
+    peer.write_all(attach_call(++xid, 4096), f);
     CHECK(status_of(peer.read_record()) == proto::status::bad_request);
     ::close(f);
 
     test_region unsealed(1u << 20, false);
-    peer.send(attach_call(++xid, unsealed.size), unsealed.fd);
+    peer.write_all(attach_call(++xid, unsealed.size), unsealed.fd);
     CHECK(status_of(peer.read_record()) == proto::status::bad_request);
 
     test_region sealed(1u << 20, true);
-    peer.send(attach_call(++xid, sealed.size * 2), sealed.fd);
+    peer.write_all(attach_call(++xid, sealed.size * 2), sealed.fd);
     CHECK(status_of(peer.read_record()) == proto::status::bad_request);
     // The sealed one really cannot shrink: the app cannot pull pages from under ferryd.
     CHECK(::ftruncate(sealed.fd, 4096) != 0);
@@ -363,19 +298,19 @@ TEST_CASE("a hostile client's descriptors and slots are refused for its session 
   SECTION("slots out of range, overlapping, a second attach, bytes rewritten in flight, and a flood") {
     test_region region(4u << 20, true);
     shm_peer peer(cl.ferryd.socket);
-    peer.send(attach_call(++xid, region.size), region.fd);
+    peer.write_all(attach_call(++xid, region.size), region.fd);
     REQUIRE(status_of(peer.read_record()) == proto::status::ok);
     test_region other(1u << 20, true);
-    peer.send(attach_call(++xid, other.size), other.fd);
+    peer.write_all(attach_call(++xid, other.size), other.fd);
     CHECK(status_of(peer.read_record()) == proto::status::bad_request);
 
-    peer.send(put_call(++xid, "h/out", region.size, 1));
+    peer.write_all(put_call(++xid, "h/out", region.size, 1));
     CHECK(status_of(peer.read_record()) == proto::status::bad_range);
-    peer.send(put_call(++xid, "h/out", region.size - 10, 11));
+    peer.write_all(put_call(++xid, "h/out", region.size - 10, 11));
     CHECK(status_of(peer.read_record()) == proto::status::bad_range);
-    peer.send(put_call(++xid, "h/out", ~std::uint64_t{0} - 2, 100));  // offset + length wraps around
+    peer.write_all(put_call(++xid, "h/out", ~std::uint64_t{0} - 2, 100));  // offset + length wraps around
     CHECK(status_of(peer.read_record()) == proto::status::bad_range);
-    peer.send(get_call(++xid, "h/out", ~std::uint64_t{0}, 0xFFFFFFFFu));
+    peer.write_all(get_call(++xid, "h/out", ~std::uint64_t{0}, 0xFFFFFFFFu));
     CHECK(status_of(peer.read_record()) == proto::status::bad_range);
 
     // Two calls in one write whose slots overlap: the second is refused while the first is in flight.
@@ -384,7 +319,7 @@ TEST_CASE("a hostile client's descriptors and slots are refused for its session 
     const auto first_xid = xid;
     auto second = put_call(++xid, "h/b", (1u << 20) - 1, 100);
     both.insert(both.end(), second.begin(), second.end());
-    peer.send(both);
+    peer.write_all(both);
     std::map<std::uint32_t, proto::status> answers;
     for (int i = 0; i < 2; ++i) {
       auto rec = peer.read_record();
@@ -397,7 +332,7 @@ TEST_CASE("a hostile client's descriptors and slots are refused for its session 
     // stored has the length named on the socket, made of bytes the app wrote; ferryd is unharmed.
     constexpr std::uint32_t n = 2u << 20;
     std::memset(region.base, 'A', n);
-    peer.send(put_call(++xid, "h/rewritten", 0, n));
+    peer.write_all(put_call(++xid, "h/rewritten", 0, n));
     std::atomic<bool> stop{false};
     std::thread scribbler([&] {
       for (int round = 0; round < 100000 && !stop.load(); ++round) std::memset(region.base, (round % 2) ? 'B' : 'A', n);
@@ -420,7 +355,7 @@ TEST_CASE("a hostile client's descriptors and slots are refused for its session 
       flood.insert(flood.end(), call.begin(), call.end());
     }
     std::thread other_session([&] { check_serves(cl.ferryd.socket, "h/other-session"); });
-    peer.send(flood);
+    peer.write_all(flood);
     std::size_t refused = 0;
     for (int i = 0; i < 3000; ++i) {
       auto rec = peer.read_record();
@@ -432,7 +367,7 @@ TEST_CASE("a hostile client's descriptors and slots are refused for its session 
     CHECK(refused == 3000);
     // And the session still serves good slots.
     fill(region.base, 1000, 9);
-    peer.send(put_call(++xid, "h/after", 0, 1000));
+    peer.write_all(put_call(++xid, "h/after", 0, 1000));
     CHECK(status_of(peer.read_record()) == proto::status::ok);
   }
   check_serves(cl.ferryd.socket, "h/still-serving");

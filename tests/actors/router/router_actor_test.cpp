@@ -132,14 +132,27 @@ std::pair<std::string, std::string> fetched_and_probed(fixture& f, const std::st
   return {gets.front(), stats.front()};
 }
 
+/// "k" written twice to all three replicas ("old", then `newer`): the old copy (to put a replica back to
+/// it), the newer write's reply, and the replica a GET fetches from first and the one it probes.
+struct two_writes {
+  stored old_copy;
+  write_reply fresh;
+  std::string first, probed;
+};
+two_writes written_twice(fixture& f, const std::string& newer = "new") {
+  f.start(3, 3, 2);
+  REQUIRE(f.ask<write_reply>(f.put("k", "old")).code == status::ok);
+  two_writes w;
+  w.old_copy = f.world->data[f.placement("k", 3)[0]]["k"];
+  w.fresh = f.ask<write_reply>(f.put("k", newer));
+  REQUIRE(w.fresh.code == status::ok);
+  std::tie(w.first, w.probed) = fetched_and_probed(f, "k");
+  return w;
+}
+
 TEST_CASE_METHOD(fixture, "a read whose first replica is behind answers the newer value a probe found and repairs it",
                  "[router][read-repair]") {
-  start(3, 3, 2);
-  REQUIRE(ask<write_reply>(put("k", "old")).code == status::ok);
-  const auto old_copy = world->data[placement("k", 3)[0]]["k"];
-  auto fresh = ask<write_reply>(put("k", "new"));
-  REQUIRE(fresh.code == status::ok);
-  auto [first, probed] = fetched_and_probed(*this, "k");
+  auto [old_copy, fresh, first, probed] = written_twice(*this);
   world->data[first]["k"] = old_copy;  // the first replica missed the overwrite
 
   auto got = ask<get_reply>(keyed<get_request>("k"));
@@ -160,11 +173,7 @@ TEST_CASE_METHOD(fixture, "a read whose first replica is behind answers the newe
 
 TEST_CASE_METHOD(fixture, "a read whose probed replica is behind answers at once and repairs the probed one",
                  "[router][read-repair]") {
-  start(3, 3, 2);
-  REQUIRE(ask<write_reply>(put("k", "old")).code == status::ok);
-  const auto old_copy = world->data[placement("k", 3)[0]]["k"];
-  auto fresh = ask<write_reply>(put("k", "new"));
-  auto [first, probed] = fetched_and_probed(*this, "k");
+  auto [old_copy, fresh, first, probed] = written_twice(*this);
   world->data[probed]["k"] = old_copy;
 
   auto got = ask<get_reply>(keyed<get_request>("k"));
@@ -200,11 +209,7 @@ TEST_CASE_METHOD(fixture, "a read that finds a newer tombstone answers NOT_FOUND
 
 TEST_CASE_METHOD(fixture, "a STAT answers the newest replica's info without a value to repair with",
                  "[router][read-repair]") {
-  start(3, 3, 2);
-  REQUIRE(ask<write_reply>(put("k", "old")).code == status::ok);
-  const auto old_copy = world->data[placement("k", 3)[0]]["k"];
-  auto fresh = ask<write_reply>(put("k", "newer"));
-  auto [first, probed] = fetched_and_probed(*this, "k");
+  auto [old_copy, fresh, first, probed] = written_twice(*this, "newer");
   world->data[first]["k"] = old_copy;
 
   auto st = ask<stat_reply>(keyed<stat_request>("k"));
@@ -219,11 +224,7 @@ TEST_CASE_METHOD(fixture, "a STAT answers the newest replica's info without a va
 
 TEST_CASE_METHOD(fixture, "a read with one replica down still sees two versions and answers the newest",
                  "[router][read-repair]") {
-  start(3, 3, 2);
-  REQUIRE(ask<write_reply>(put("k", "old")).code == status::ok);
-  const auto old_copy = world->data[placement("k", 3)[0]]["k"];
-  auto fresh = ask<write_reply>(put("k", "new"));
-  auto [first, probed] = fetched_and_probed(*this, "k");
+  auto [old_copy, fresh, first, probed] = written_twice(*this);
   world->modes[probed] = mode::unavailable;
   world->data[first]["k"] = old_copy;
 
