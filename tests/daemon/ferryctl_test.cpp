@@ -131,14 +131,16 @@ TEST_CASE("ferryctl: tree, a restarted child's count, cluster view with an unrea
   // Reload on B: its file gains the second store.
   std::ofstream(cfg_b) << "[stores]\nservers = [\"" << stores[0].address() << "\", \"" << stores[1].address()
                        << "\"]\nreplicas = 1\nwrite_quorum = 1\n";
-  auto rl = ferryctl({"--node", nb, "reload"});
+  // Steering commands get 10 s (the default 3 s bounds a view): a sanitizer build on two loaded cores
+  // once took longer than 3 s to answer a drain, which is not what this test is about.
+  auto rl = ferryctl({"--node", nb, "--timeout", "10000", "reload"});
   INFO(rl.text());
   CHECK(rl.exit_code == 0);
   CHECK(rl.has("reload applied: added store " + stores[1].address()));
   CHECK(eventually([&] { return ferryctl({"--node", nb, "servers"}).has("2 servers        2 up"); }));
 
   // Drain A: it answers, then exits 0 and removes its socket; B keeps serving.
-  auto dr = ferryctl({"--node", na, "drain"});
+  auto dr = ferryctl({"--node", na, "--timeout", "10000", "drain"});
   INFO(dr.text());
   CHECK(dr.exit_code == 0);
   CHECK(dr.has(na + " draining:"));
