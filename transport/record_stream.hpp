@@ -177,10 +177,9 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
   // tell on_shed, so the peer gets an answer and the stream stays in step.
   void start_shedding() {
     shedding_.emplace(limits_);
-    auto took = shedding_->feed(xdr::bytes_view{buf_.get() + start_, filled_ - start_});
-    if (!took) return shut(close_reason{close_reason::kind::protocol_error, {}, took.error()});
+    shed_read_bytes();  // the record is incomplete: everything buffered is its, and it does not end here
+    if (closed_) return;
     release_buffer();
-    start_ = filled_ = 0;
     read_more();
   }
 

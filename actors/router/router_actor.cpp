@@ -140,11 +140,11 @@ struct read_op {
   std::size_t wanted = 1;        // R − W + 1 (fewer views than this: a degraded read)
   std::size_t in_flight = 0;     // fetches and probes out
   std::size_t fetches_out = 0;
-  std::vector<server_id> fetched_from;  // replicas asked for the value (the client's procedure)
+  std::vector<server_id> fetched_from{};  // replicas asked for the value (the client's procedure)
   time_point calls_end{};        // every call ends by then: what is in hand can still answer in time
-  std::vector<router::replica_view> views;
-  std::optional<held_read> held;
-  std::vector<std::string> failures;
+  std::vector<router::replica_view> views{};
+  std::optional<held_read> held{};
+  std::vector<std::string> failures{};
 };
 struct list_op {
   caf::typed_response_promise<list_reply> rp;
@@ -637,11 +637,17 @@ void finish_read(router_actor self, std::uint64_t id, read_op& op, router::repli
   close(self, id);
 }
 
+router::read_progress progress_of(const read_op& op) {
+  router::read_progress p{op.views.size(), op.quorum, op.in_flight, op.order.size() - op.next, op.fetches_out > 0,
+                          op.held ? std::optional{op.held->view.ver} : std::nullopt, router::newest(op.views)};
+  p.newest_fetched = p.newest && std::find(op.fetched_from.begin(), op.fetched_from.end(), p.newest->server) !=
+                                     op.fetched_from.end();
+  return p;
+}
+
 /// At its deadline a read that holds an answer (or saw the key's newest version deleted) gives it as a
 /// degraded read, rather than TIMEDOUT, while replicas it waited for stay silent. False when it cannot
 /// (nothing in hand, or a newer value seen but not fetched).
-router::read_progress progress_of(const read_op& op);
-
 bool answer_at_deadline(router_actor self, std::uint64_t id, read_op& op) {
   auto p = progress_of(op);
   p.in_flight = p.untried = 0;  // nothing more will come in time
@@ -652,12 +658,13 @@ bool answer_at_deadline(router_actor self, std::uint64_t id, read_op& op) {
   return true;
 }
 
-router::read_progress progress_of(const read_op& op) {
-  router::read_progress p{op.views.size(), op.quorum, op.in_flight, op.order.size() - op.next, op.fetches_out > 0,
-                          op.held ? std::optional{op.held->view.ver} : std::nullopt, router::newest(op.views)};
-  p.newest_fetched = p.newest && std::find(op.fetched_from.begin(), op.fetched_from.end(), p.newest->server) !=
-                                     op.fetched_from.end();
-  return p;
+/// No time is left to start the call the read needs next: answer with what is in hand if that is an
+/// answer, TIMEDOUT otherwise (unless calls are still out: their outcomes decide, by calls_end).
+void out_of_time(router_actor self, std::uint64_t id, read_op& op, const char* why) {
+  if (op.in_flight > 0 || answer_at_deadline(self, id, op)) return;
+  ++self->state.stats.timeouts;
+  fail_pending(self->state.pending.find(id)->second, status::timedout, why);
+  close(self, id);
 }
 
 void advance_read(router_actor self, std::uint64_t id) {
@@ -674,28 +681,15 @@ void advance_read(router_actor self, std::uint64_t id) {
       case router::read_step::ask_more: {
         const auto need = p.quorum - p.views - p.in_flight;  // >= 1 here
         const auto rounds = p.untried > need - 1 ? p.untried - (need - 1) : std::size_t{1};
-        if (!launch_read(self, id, *op, deadline, rounds)) {
-          if (op->in_flight > 0) return;  // their outcomes decide, by calls_end
-          if (answer_at_deadline(self, id, *op)) return;
-          ++st.stats.timeouts;
-          fail_pending(st.pending.find(id)->second, status::timedout, "deadline passed; ");
-          close(self, id);
-          return;
-        }
+        if (!launch_read(self, id, *op, deadline, rounds)) return out_of_time(self, id, *op, "deadline passed; ");
         continue;  // the attempt may have failed at once (no live connection): decide again
       }
       case router::read_step::fetch_newest: {
         ++st.stats.newer_refetches;
         // Once the quorum is in, the fetch has the time left; while it is still gathered, half of it.
         const bool decided = p.views >= p.quorum || (p.untried == 0 && p.in_flight == 0);
-        if (!launch_read(self, id, *op, deadline, decided ? 1 : 2, p.newest->server)) {
-          if (op->in_flight > 0) return;
-          if (answer_at_deadline(self, id, *op)) return;
-          ++st.stats.timeouts;
-          fail_pending(st.pending.find(id)->second, status::timedout, "deadline passed before fetching the newest copy; ");
-          close(self, id);
-          return;
-        }
+        if (!launch_read(self, id, *op, deadline, decided ? 1 : 2, p.newest->server))
+          return out_of_time(self, id, *op, "deadline passed before fetching the newest copy; ");
         continue;
       }
       case router::read_step::newest_unreachable:
@@ -740,7 +734,8 @@ void start_read(router_actor self, caf::typed_response_promise<Reply>& rp, xdr::
     return;
   }
   auto& st = self->state;
-  read_op op{rp, std::move(call), std::move(probe), key, owner, read_order(self, key), 0, 1, 1, 0, 0, {}, {}, {}, {}, {}};
+  read_op op{.rp = rp, .call = std::move(call), .probe = std::move(probe), .key = key, .key_owner = owner,
+             .order = read_order(self, key)};
   // A replica known to be out (ejected, or no live connection) is still asked when the others fail, but
   // the read does not wait for it: a quorum it cannot reach would cost every read its whole deadline.
   const auto now = self->clock().now();

@@ -129,7 +129,6 @@ class io_core : public std::enable_shared_from_this<io_core<Protocol>> {
   // answered OVERLOADED like a complete record the budget refuses.
   void shed(xdr::bytes_view head, std::size_t payload_size) {
     if (silenced_) return;
-    ++shed_records_;
     refuse(head, proto::status::overloaded,
            "ferryd memory budget exhausted while receiving a " + std::to_string(payload_size) + "-byte request (" +
                std::to_string(options_.budget->used()) + " of " + std::to_string(options_.budget->limit()) +
@@ -180,7 +179,6 @@ class io_core : public std::enable_shared_from_this<io_core<Protocol>> {
   std::shared_ptr<stream_type> stream_;
   std::vector<shared_bytes> pending_;
   std::uint64_t refused_ = 0;
-  std::uint64_t shed_records_ = 0;
   bool flush_posted_ = false;
   bool silenced_ = false;
 };
