@@ -91,6 +91,11 @@ detail::field_map fields_of(ferryd_settings& s) {
       {"limits.memory_budget_bytes", number(s.limits.memory_budget_bytes, exact)},
       {"limits.max_record_bytes", number(s.limits.max_record_bytes, exact)},
 
+      {"shm.enabled", flag(s.shm.enabled, exact)},
+      {"shm.max_region_bytes", number(s.shm.max_region_bytes, exact)},
+      {"shm.max_total_bytes", number(s.shm.max_total_bytes, exact)},
+      {"shm.max_slots_in_flight", number(s.shm.max_slots_in_flight, exact)},
+
       {"deadlines.small_op_ms", milliseconds(s.deadlines.small_op, exact)},
       {"deadlines.bulk_base_ms", milliseconds(s.deadlines.bulk_base, exact)},
       {"deadlines.bulk_per_mib_ms", milliseconds(s.deadlines.bulk_per_mib, exact)},
@@ -212,6 +217,17 @@ std::optional<settings_problem> check_limits(const limits_settings& l) {
   return std::nullopt;
 }
 
+std::optional<settings_problem> check_shm(const shm_settings& m) {
+  if (m.max_region_bytes < 4096 || m.max_region_bytes > (1ull << 40))
+    return one("shm.max_region_bytes", "must be in 4096..1099511627776");
+  if (m.max_total_bytes < m.max_region_bytes)
+    return pair("shm.max_total_bytes", to_string(m.max_total_bytes), "is below", "shm.max_region_bytes",
+                to_string(m.max_region_bytes), "is above");
+  if (m.max_slots_in_flight < 1 || m.max_slots_in_flight > 65536)
+    return one("shm.max_slots_in_flight", "must be in 1..65536");
+  return std::nullopt;
+}
+
 std::optional<settings_problem> check_deadlines(const router::deadline_settings& d) {
   auto e = router::check(d);
   if (!e) return std::nullopt;
@@ -326,6 +342,7 @@ std::optional<settings_problem> check(const ferryd_settings& s) {
   if (auto p = check_daemon(s.daemon)) return p;
   if (auto p = check_stores(s.stores)) return p;
   if (auto p = check_limits(s.limits)) return p;
+  if (auto p = check_shm(s.shm)) return p;
   if (auto p = check_deadlines(s.deadlines)) return p;
   if (auto p = check_health(s.health)) return p;
   if (auto p = check_runtime(s.runtime)) return p;

@@ -46,6 +46,16 @@ struct limits_settings {
   friend bool operator==(const limits_settings&, const limits_settings&) = default;
 };
 
+/// [shm]: the shared-memory bulk path (issue 12), per session and for the host. A reload applies to
+/// sessions that attach after it.
+struct shm_settings {
+  bool enabled = true;                            // false: FC_SHM_ATTACH is refused, libferry uses the socket
+  std::uint64_t max_region_bytes = 256ull << 20;  // one session's region
+  std::uint64_t max_total_bytes = 2ull << 30;     // all sessions' regions mapped together
+  std::uint32_t max_slots_in_flight = 128;        // one session's slot calls in flight; more: OVERLOADED
+  friend bool operator==(const shm_settings&, const shm_settings&) = default;
+};
+
 /// [runtime]: threads.
 struct runtime_settings {
   std::string scheduler = "sharing";  // CAF scheduler policy, "sharing" or "stealing" (DESIGN.md §9)
@@ -84,6 +94,7 @@ struct ferryd_settings {
   daemon_settings daemon;
   stores_settings stores;
   limits_settings limits;
+  shm_settings shm;
   router::deadline_settings deadlines;  // [deadlines], durations as *_ms integers
   router::health_settings health;       // [health], durations as *_ms, outlier_min_latency_us
   runtime_settings runtime;

@@ -241,6 +241,10 @@ class daemon_process {
       s.calls_in_flight = b->calls_in_flight();
       s.memory_budget_used = b->used();
       s.memory_budget_limit = b->limit();
+      s.shm_regions = b->shm_regions();
+      s.shm_mapped_bytes = b->shm_mapped();
+      s.shm_calls = b->shm_calls();
+      s.shm_bytes = b->shm_bytes();
       s.draining = b->draining();
       return s;
     };
@@ -299,9 +303,10 @@ class daemon_process {
       for (auto& l : listeners()) caf::anon_send(l.actor, fa::set_accept_limits{n.limits.accept});
       applied.push_back("limits");
     }
-    if (!(o.deadlines == n.deadlines) || !(o.limits == n.limits)) {
+    if (!(o.deadlines == n.deadlines) || !(o.limits == n.limits) || !(o.shm == n.shm)) {
       rt_.set_sessions(fd::session_defaults_of(n));
       if (!(o.deadlines == n.deadlines)) applied.push_back("session deadlines (new sessions)");
+      if (!(o.shm == n.shm)) applied.push_back("[shm] (sessions attaching from now on)");
     }
     if (o.log.level != n.log.level) {
       if (auto el = sys_.registry().get<caf::actor>(fd::event_log_name))
@@ -320,6 +325,7 @@ class daemon_process {
     // What was kept keeps its running value, so the next reload compares against what runs.
     o.stores.servers = n.stores.servers;
     o.limits = n.limits;
+    o.shm = n.shm;
     o.log.level = n.log.level;
     auto join = [](const std::vector<std::string>& v) {
       std::string out;

@@ -27,6 +27,10 @@ std::string render_metrics(caf::actor_system& sys, runtime& rt) {
   gauge("ferry_calls_in_flight", "client calls taken and not yet answered on their socket", st.calls_in_flight);
   gauge("ferry_memory_budget_used_bytes", "request bytes held against the daemon-wide budget", st.memory_budget_used);
   gauge("ferry_memory_budget_limit_bytes", "the daemon-wide memory budget", st.memory_budget_limit);
+  gauge("ferry_shm_regions", "client shared-memory regions mapped", st.shm_regions);
+  gauge("ferry_shm_mapped_bytes", "size of the client shared-memory regions mapped", st.shm_mapped_bytes);
+  counter("ferry_shm_calls_total", "slot calls taken on the shared-memory path", st.shm_calls);
+  counter("ferry_shm_bytes_total", "payload bytes moved through shared-memory slots", st.shm_bytes);
   gauge("ferry_draining", "1 while ferryd drains before exiting", st.draining ? 1 : 0);
   gauge("ferry_uptime_seconds", "seconds since ferryd started", st.uptime_ms / 1000);
   counter("ferry_router_requests_total", "requests the router took", st.requests);

@@ -122,6 +122,7 @@ child_spec session_template(runtime& rt) {
     io.limits = defaults.record;
     io.flow = defaults.flow;
     io.budget = rt.budget();
+    io.shm = defaults.shm;
     return actors::spawn_session(parent, std::move(sc), actors::socket_io_factory(std::move(conn), io));
   };
   return c;
@@ -226,6 +227,7 @@ session_defaults session_defaults_of(const config::ferryd_settings& s) {
   d.deadlines = s.deadlines;
   d.flow = {s.limits.session_max_inflight_calls, s.limits.session_max_inflight_bytes};
   d.record.max_record_size = s.limits.max_record_bytes;
+  d.shm = {s.shm.enabled, s.shm.max_region_bytes, s.shm.max_total_bytes, s.shm.max_slots_in_flight};
   return d;
 }
 

@@ -30,6 +30,7 @@
 #include "actors/metering/meter_registry.hpp"
 #include "actors/session/flow_gate.hpp"
 #include "actors/session/memory_budget.hpp"
+#include "actors/session/shm_region.hpp"
 #include "config/ferryd_settings.hpp"
 #include "supervision/spec.hpp"
 #include "transport/io_thread.hpp"
@@ -55,6 +56,7 @@ struct session_defaults {
   router::deadline_settings deadlines;
   session::flow_limits flow;
   xdr::record_limits record;
+  session::shm::shm_limits shm;
 };
 
 /// State shared by the tree's start functions; owned by main, outlives the actor system.

@@ -225,6 +225,8 @@ sessions_reply gather_sessions(caf::blocking_actor* self, const admin_context& c
       r.in_flight = st.in_flight;
       r.bytes_in = st.bytes_in;
       r.bytes_out = st.bytes_out;
+      r.shm_region_bytes = st.shm_region_bytes;
+      r.shm_calls = st.shm_calls;
       out.sessions.push_back(std::move(r));
     });
   }

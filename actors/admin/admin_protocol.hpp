@@ -65,6 +65,10 @@ struct node_status {
   std::uint64_t open_uploads = 0;
   std::uint64_t read_repairs = 0;    ///< repair writes sent to replicas a read found behind
   std::uint64_t degraded_reads = 0;  ///< reads answered with fewer replica versions than R - W + 1
+  std::uint64_t shm_regions = 0;       ///< client shared-memory regions mapped now (issue 12)
+  std::uint64_t shm_mapped_bytes = 0;  ///< their total size, against shm.max_total_bytes
+  std::uint64_t shm_calls = 0;         ///< slot calls taken since start
+  std::uint64_t shm_bytes = 0;         ///< payload bytes those calls moved through slots
   bool draining = false;
   cpu_split cpu;
 };
@@ -138,6 +142,8 @@ struct session_row {
   std::uint64_t in_flight = 0;
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
+  std::uint64_t shm_region_bytes = 0;  ///< the attached shared region's size, 0: none
+  std::uint64_t shm_calls = 0;         ///< its slot calls taken
 };
 
 struct sessions_reply {
@@ -198,7 +204,7 @@ template <class F> typename F::result_type inspect(F& f, node_status& x) {
   return f(caf::meta::type_name("ferry.admin.node_status"), x.node, x.version, x.pid, x.uptime_ms, x.taken_at_ns, x.socket,
            x.tcp, x.sessions, x.calls_in_flight, x.memory_budget_used, x.memory_budget_limit, x.servers,
            x.servers_connected, x.requests, x.timeouts, x.open_uploads, x.read_repairs,
-           x.degraded_reads, x.draining, x.cpu);
+           x.degraded_reads, x.shm_regions, x.shm_mapped_bytes, x.shm_calls, x.shm_bytes, x.draining, x.cpu);
 }
 template <class F> typename F::result_type inspect(F& f, tree_node& x) {
   return f(caf::meta::type_name("ferry.admin.tree_node"), x.depth, x.id, x.kind, x.strategy, x.status, x.restart,
@@ -224,7 +230,7 @@ template <class F> typename F::result_type inspect(F& f, servers_reply& x) {
 }
 template <class F> typename F::result_type inspect(F& f, session_row& x) {
   return f(caf::meta::type_name("ferry.admin.session_row"), x.actor_id, x.peer_pid, x.peer_uid, x.peer_gid, x.transport,
-           x.age_ms, x.calls, x.in_flight, x.bytes_in, x.bytes_out);
+           x.age_ms, x.calls, x.in_flight, x.bytes_in, x.bytes_out, x.shm_region_bytes, x.shm_calls);
 }
 template <class F> typename F::result_type inspect(F& f, sessions_reply& x) {
   return f(caf::meta::type_name("ferry.admin.sessions_reply"), x.sessions);

@@ -64,10 +64,23 @@ class memory_budget : public std::enable_shared_from_this<memory_budget> {
     do {
       if (n > cap || used > cap - n) return false;
     } while (!shm_.compare_exchange_weak(used, used + n, std::memory_order_relaxed));
+    shm_regions_.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
-  void shm_unmapped(std::uint64_t n) noexcept { shm_.fetch_sub(n, std::memory_order_relaxed); }
+  void shm_unmapped(std::uint64_t n) noexcept {
+    shm_.fetch_sub(n, std::memory_order_relaxed);
+    shm_regions_.fetch_sub(1, std::memory_order_relaxed);
+  }
   std::uint64_t shm_mapped() const noexcept { return shm_.load(std::memory_order_relaxed); }
+  std::uint64_t shm_regions() const noexcept { return shm_regions_.load(std::memory_order_relaxed); }
+
+  /// Slot calls taken by all sessions since start, and their payload bytes (what the shared path moved).
+  void shm_slot_taken(std::uint64_t payload) noexcept {
+    shm_calls_.fetch_add(1, std::memory_order_relaxed);
+    shm_bytes_.fetch_add(payload, std::memory_order_relaxed);
+  }
+  std::uint64_t shm_calls() const noexcept { return shm_calls_.load(std::memory_order_relaxed); }
+  std::uint64_t shm_bytes() const noexcept { return shm_bytes_.load(std::memory_order_relaxed); }
 
   /// SIGTERM drain: calls arriving from now on are answered SHUTTING_DOWN by the sessions' io, so the
   /// calls already taken are the last ones ferryd owes an answer.
@@ -80,6 +93,9 @@ class memory_budget : public std::enable_shared_from_this<memory_budget> {
   std::atomic<std::uint64_t> sessions_{0};
   std::atomic<std::uint64_t> calls_{0};
   std::atomic<std::uint64_t> shm_{0};
+  std::atomic<std::uint64_t> shm_regions_{0};
+  std::atomic<std::uint64_t> shm_calls_{0};
+  std::atomic<std::uint64_t> shm_bytes_{0};
   std::atomic<bool> draining_{false};
 };
 

@@ -58,6 +58,7 @@ void attach(session_actor self, session_shm_attach& a) {
                   bytes);
   if (!a.result.mapped) return reject(self, status_only_reply(xid, proc, a.result.code, a.result.detail), bytes);
   st.region = std::move(a.result.mapped);
+  st.slots = session::shm::slot_table(a.result.max_slots);
   st.stats.shm_region_bytes = st.region->size();
   answer(self, transport::success(xid, proto::reply{proto::status::ok, {}}), bytes);
 }
@@ -74,9 +75,16 @@ std::optional<xdr::mutable_bytes> take_slot(session_actor self, std::uint32_t xi
   if (!st.region) return refuse(proto::status::bad_request, "ferryd: no shared region attached (FC_SHM_ATTACH)");
   auto in_region = st.region->slot(slot.offset, slot.length);
   if (!in_region) return refuse(proto::status::bad_range, "ferryd: the slot lies outside the shared region");
-  if (!st.slots.take(slot.offset, slot.length))
-    return refuse(proto::status::bad_range, "ferryd: the slot overlaps a slot of a call in flight");
+  switch (st.slots.take(slot.offset, slot.length)) {
+    case session::shm::slot_table::outcome::taken: break;
+    case session::shm::slot_table::outcome::overlaps:
+      return refuse(proto::status::bad_range, "ferryd: the slot overlaps a slot of a call in flight");
+    case session::shm::slot_table::outcome::too_many:
+      return refuse(proto::status::overloaded, "ferryd: this session has shm.max_slots_in_flight slot calls in "
+                                               "flight; retry when one is answered");
+  }
   ++st.stats.shm_calls;
+  st.region->budget().shm_slot_taken(slot.length);
   return in_region;
 }
 

@@ -71,17 +71,19 @@ attach_result attach_region(owned_fd fd, std::uint64_t claimed, const shm_limits
     return refused(std::string("cannot map the shared region: ") + std::strerror(e));
   }
   ::madvise(p, size, MADV_DONTDUMP);  // the app's data has no place in ferryd's core dumps
-  return {std::make_shared<const region>(static_cast<xdr::byte*>(p), size, budget), proto::status::ok, {}};
+  return {std::make_shared<const region>(static_cast<xdr::byte*>(p), size, budget), proto::status::ok, {},
+          limits.max_slots_in_flight};
 }
 
-bool slot_table::take(std::uint64_t offset, std::uint64_t length) {
-  if (length == 0) return true;
+slot_table::outcome slot_table::take(std::uint64_t offset, std::uint64_t length) {
+  if (length == 0) return outcome::taken;
   const auto end = offset + length;  // bounded by the region's size: checked before
   auto next = busy_.lower_bound(offset);
-  if (next != busy_.end() && next->first < end) return false;
-  if (next != busy_.begin() && std::prev(next)->second > offset) return false;
+  if (next != busy_.end() && next->first < end) return outcome::overlaps;
+  if (next != busy_.begin() && std::prev(next)->second > offset) return outcome::overlaps;
+  if (busy_.size() >= max_) return outcome::too_many;
   busy_.emplace(offset, end);
-  return true;
+  return outcome::taken;
 }
 
 void slot_table::give_back(std::uint64_t offset, std::uint64_t length) {

@@ -4,6 +4,7 @@
 // a length or an offset (those come from the socket call, validated into ferryd's own memory).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -16,12 +17,13 @@
 
 namespace ferry::session::shm {
 
-/// What ferryd accepts. Fixed defaults for now (documented in README.md); daemon/tree.cpp may fill them
-/// from configuration later through socket_io_options::shm.
+/// What ferryd accepts: the [shm] table of its configuration (config/ferryd_settings.hpp), handed to each
+/// new session's io through socket_io_options::shm (a reload applies to sessions accepted after it).
 struct shm_limits {
-  bool enabled = true;                          ///< false: FC_SHM_ATTACH answers BAD_REQUEST
+  bool enabled = true;                            ///< false: FC_SHM_ATTACH answers BAD_REQUEST
   std::uint64_t max_region_bytes = 256ull << 20;  ///< one session's region
   std::uint64_t max_total_bytes = 2ull << 30;     ///< all sessions' regions mapped in this ferryd together
+  std::uint32_t max_slots_in_flight = 128;        ///< one session's slot calls in flight; more: OVERLOADED
 };
 
 /// A descriptor received with SCM_RIGHTS, closed when the owner goes.
@@ -56,6 +58,8 @@ class region {
   region& operator=(const region&) = delete;
 
   std::uint64_t size() const noexcept { return size_; }
+  /// The budget the region is charged to (it also counts slot calls host-wide).
+  session::memory_budget& budget() const noexcept { return *budget_; }
   /// The slot's bytes when [offset, offset + length) lies inside the region; nullopt otherwise.
   std::optional<xdr::mutable_bytes> slot(std::uint64_t offset, std::uint64_t length) const noexcept {
     if (offset > size_ || length > size_ - offset) return std::nullopt;
@@ -73,6 +77,7 @@ struct attach_result {
   std::shared_ptr<const region> mapped;
   proto::status code = proto::status::ok;
   std::string detail;
+  std::uint32_t max_slots = 0;  ///< the limits' max_slots_in_flight when mapped
 };
 
 /// Checks `fd` (a memfd: regular file, "/memfd:" name, F_SEAL_SHRINK among its seals, size == `claimed`
@@ -86,14 +91,18 @@ attach_result attach_region(owned_fd fd, std::uint64_t claimed, const shm_limits
 /// Pure and single-threaded: the session actor owns one.
 class slot_table {
  public:
-  /// Takes [offset, offset + length) when it overlaps no slot in flight; empty slots always fit and are
-  /// not recorded.
-  bool take(std::uint64_t offset, std::uint64_t length);
+  enum class outcome { taken, overlaps, too_many };
+  slot_table() = default;
+  explicit slot_table(std::size_t max_in_flight) noexcept : max_(max_in_flight) {}
+  /// Takes [offset, offset + length) when it overlaps no slot in flight and fewer than the maximum are in
+  /// flight; empty slots always fit and are not recorded.
+  outcome take(std::uint64_t offset, std::uint64_t length);
   void give_back(std::uint64_t offset, std::uint64_t length);
   std::size_t in_flight() const noexcept { return busy_.size(); }
 
  private:
   std::map<std::uint64_t, std::uint64_t> busy_;  // offset -> end
+  std::size_t max_ = SIZE_MAX;
 };
 
 }  // namespace ferry::session::shm

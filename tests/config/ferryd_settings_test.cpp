@@ -92,6 +92,7 @@ TEST_CASE("the example ferryd config parses to exactly the defaults", "[config][
   odd.daemon = {"/x", 0600, "u", "g", "h:1", {7}, {8}};
   odd.stores = {{"a:1"}, 3, 1, 7};
   odd.limits = {{5.0, 6, 7}, 8, 9, 10, 11};
+  odd.shm = {false, 12, 13, 14};
   odd.deadlines = {1ms, 2ms, 3ms, 4ms, 5ms, 6ms};
   odd.health = {0.9, 9, 9.0, 9, ferry::router::latency{9.0}, 9s, 9s, 9s, 0.9};
   odd.runtime = {"stealing", 9, 9, false};
@@ -306,6 +307,9 @@ TEST_CASE("ferryd config values that break a rule are refused at their line", "[
       {"[limits]\naccept_burst = 0\n", ":2: limits.accept_burst: must be in 1..1000000"},
       {"[limits]\nsession_max_inflight_calls = 0\n", ":2: limits.session_max_inflight_calls: must be at least 1"},
       {"[limits]\nmax_record_bytes = 100\n", ":2: limits.max_record_bytes: must be in 4096..1073741824"},
+      {"[shm]\nmax_region_bytes = 100\n", ":2: shm.max_region_bytes: must be in 4096..1099511627776"},
+      {"[shm]\nmax_slots_in_flight = 0\n", ":2: shm.max_slots_in_flight: must be in 1..65536"},
+      {"[shm]\nenabled = 1\n", ":2: shm.enabled: expected true or false"},
       {"[deadlines]\nsmall_op_ms = 0\n", ":2: deadlines.small_op_ms: must be positive"},
       {"[deadlines]\nbulk_cap_ms = 0\n", ":2: deadlines.bulk_cap_ms: must be positive"},
       {"[health]\nlatency_weight = 0\n", ":2: health.latency_weight: must be in (0, 1]"},
@@ -339,6 +343,9 @@ TEST_CASE("a rule between two keys is reported at the key the file sets", "[conf
        ":2: limits.max_record_bytes: 67108864 is above limits.session_max_inflight_bytes (33554432)"},
       {"[limits]\nmemory_budget_bytes = 16842752\n",
        ":2: limits.memory_budget_bytes: 16842752 is below limits.session_max_inflight_bytes (33554432)"},
+      {"[shm]\nmax_total_bytes = 4096\n", ":2: shm.max_total_bytes: 4096 is below shm.max_region_bytes (268435456)"},
+      {"[shm]\nmax_region_bytes = 4294967296\n",
+       ":2: shm.max_region_bytes: 4294967296 is above shm.max_total_bytes (2147483648)"},
       {"[deadlines]\nbulk_cap_ms = 1000\n", ":2: deadlines.bulk_cap_ms: 1000 is below deadlines.bulk_base_ms (2000)"},
       {"[deadlines]\nbulk_base_ms = 90000\n",
        ":2: deadlines.bulk_base_ms: 90000 is above deadlines.bulk_cap_ms (60000)"},

@@ -373,6 +373,59 @@ TEST_CASE("a hostile client's descriptors and slots are refused for its session 
   check_serves(cl.ferryd.socket, "h/still-serving");
 }
 
+TEST_CASE("the [shm] table bounds a session's region and its slot calls in flight, and can switch the path off",
+          "[ferryd][integration][shm][config]") {
+  temp_dir conf;
+  { std::ofstream(conf.file("ferryd.toml")) << "[shm]\nmax_region_bytes = 2097152\nmax_slots_in_flight = 2\n"; }
+  cluster cl(1, 1, 1, {"--config", conf.file("ferryd.toml")});
+  std::uint32_t xid = 500;
+  shm_peer peer(cl.ferryd.socket);
+  test_region big(4u << 20, true);
+  peer.write_all(attach_call(++xid, big.size), big.fd);
+  auto refused = peer.read_record();
+  CHECK(status_of(refused) == proto::status::bad_request);  // larger than shm.max_region_bytes
+  test_region region(2u << 20, true);
+  peer.write_all(attach_call(++xid, region.size), region.fd);
+  REQUIRE(status_of(peer.read_record()) == proto::status::ok);
+
+  // The store stopped: two PUTs hold their slots; the third, in the same write, is over the limit and is
+  // answered at once, while the first two wait for the store.
+  fill(region.base, 3000, 5);
+  cl.stores[0].proc->signal(SIGSTOP);
+  auto calls = put_call(++xid, "cap/a", 0, 1000);
+  for (std::uint64_t i = 1; i < 3; ++i) {
+    auto c = put_call(++xid, "cap/" + std::to_string(i), i * 1000, 1000);
+    calls.insert(calls.end(), c.begin(), c.end());
+  }
+  peer.write_all(calls);
+  auto first = peer.read_record();
+  CHECK(reply_of(first).xid == xid);
+  CHECK(status_of(first) == proto::status::overloaded);
+  cl.stores[0].proc->signal(SIGCONT);
+  for (int i = 0; i < 2; ++i) CHECK(status_of(peer.read_record(30s)) == proto::status::ok);
+  peer.write_all(put_call(++xid, "cap/again", 2000, 1000));  // the slots are free again
+  CHECK(status_of(peer.read_record()) == proto::status::ok);
+
+  // A ferryd started with enabled = false: attaches are refused, and libferry keeps
+  // working over the socket alone.
+  { std::ofstream(conf.file("off.toml")) << "[shm]\nenabled = false\n"; }
+  cluster off(1, 1, 1, {"--config", conf.file("off.toml")});
+  shm_peer probe(off.ferryd.socket);
+  test_region r2(1u << 20, true);
+  probe.write_all(attach_call(++xid, r2.size), r2.fd);
+  CHECK(status_of(probe.read_record()) == proto::status::bad_request);
+  client c(off.ferryd.socket);
+  std::string value(1u << 20, 'q');
+  ferry_options o = FERRY_OPTIONS_INIT;
+  o.deadline_ms = 20000;
+  REQUIRE(ferry_put(c.handle(), "off/k", 5, value.data(), value.size(), &o) == FERRY_OK);
+  CHECK(memfd_maps(off.ferryd.proc->pid()) == 0);
+  std::string back(value.size(), '\0');
+  std::size_t got = 0;
+  REQUIRE(ferry_get(c.handle(), "off/k", 5, back.data(), back.size(), &got, nullptr, &o) == FERRY_OK);
+  CHECK(back == value);
+}
+
 TEST_CASE("a client SIGKILLed mid-transfer leaves ferryd with its descriptors and mappings back at baseline",
           "[ferryd][integration][shm]") {
   cluster cl(1, 1, 1);

@@ -32,6 +32,10 @@ json::object to_json(const admin::node_status& s) {
           {"open_uploads", s.open_uploads},
           {"read_repairs", s.read_repairs},
           {"degraded_reads", s.degraded_reads},
+          {"shm_regions", s.shm_regions},
+          {"shm_mapped_bytes", s.shm_mapped_bytes},
+          {"shm_calls", s.shm_calls},
+          {"shm_bytes", s.shm_bytes},
           {"draining", s.draining},
           {"cpu", cpu_json(s.cpu)}};
 }
@@ -54,7 +58,8 @@ json::object to_json(const admin::session_row& s) {
   return {{"actor_id", s.actor_id}, {"peer_pid", s.peer_pid}, {"peer_uid", s.peer_uid},
           {"peer_gid", s.peer_gid}, {"transport", s.transport}, {"age_ms", s.age_ms},
           {"calls", s.calls},       {"in_flight", s.in_flight}, {"bytes_in", s.bytes_in},
-          {"bytes_out", s.bytes_out}};
+          {"bytes_out", s.bytes_out}, {"shm_region_bytes", s.shm_region_bytes},
+          {"shm_calls", s.shm_calls}};
 }
 
 template <class Row>

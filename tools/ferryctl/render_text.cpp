@@ -231,20 +231,23 @@ std::string render_servers(const std::vector<node_result<admin::servers_reply>>&
 }
 
 std::string render_sessions(const std::vector<node_result<admin::sessions_reply>>& nodes) {
-  table t({"NODE", "ACTOR", "PID", "UID", "GID", "TRANSPORT", "AGE", "CALLS", "IN_FLIGHT", "IN", "OUT"},
-          {false, true, true, true, true, false, true, true, true, true, true});
-  std::uint64_t count = 0, calls = 0, in_flight = 0, in = 0, out = 0;
+  table t({"NODE", "ACTOR", "PID", "UID", "GID", "TRANSPORT", "AGE", "CALLS", "IN_FLIGHT", "IN", "OUT", "SHM",
+           "SHM_CALLS"},
+          {false, true, true, true, true, false, true, true, true, true, true, true, true});
+  std::uint64_t count = 0, calls = 0, in_flight = 0, in = 0, out = 0, shm_calls = 0;
   auto id = [](std::int64_t v) { return v < 0 ? std::string("-") : fmt::format("{}", v); };
   for (const auto& n : nodes) {
     if (!n.ok()) {
-      t.add(failed_row(n, 11));
+      t.add(failed_row(n, 13));
       continue;
     }
     for (const auto& s : n.reply->sessions) {
       t.add({n.node, num(s.actor_id), id(s.peer_pid), id(s.peer_uid), id(s.peer_gid), s.transport,
              duration_text(s.age_ms), num(s.calls), num(s.in_flight), bytes_text(s.bytes_in),
-             bytes_text(s.bytes_out)});
+             bytes_text(s.bytes_out), s.shm_region_bytes == 0 ? "-" : bytes_text(s.shm_region_bytes),
+             num(s.shm_calls)});
       ++count;
+      shm_calls += s.shm_calls;
       calls += s.calls;
       in_flight += s.in_flight;
       in += s.bytes_in;
@@ -252,7 +255,7 @@ std::string render_sessions(const std::vector<node_result<admin::sessions_reply>
     }
   }
   t.add({"TOTAL", fmt::format("{} sessions", count), "", "", "", "", "", num(calls), num(in_flight), bytes_text(in),
-         bytes_text(out)});
+         bytes_text(out), "", num(shm_calls)});
   return t.text();
 }
 

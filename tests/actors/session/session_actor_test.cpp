@@ -473,13 +473,17 @@ TEST_CASE("attach refuses what is not a memfd sealed against shrinking, and rang
   ok.mapped.reset();
   CHECK(budget->shm_mapped() == 0);
 
-  session::shm::slot_table t;
-  CHECK(t.take(100, 100));
-  CHECK(!t.take(199, 1));
-  CHECK(!t.take(50, 51));
-  CHECK(t.take(200, 1));
-  CHECK(t.take(0, 100));
-  CHECK(t.take(150, 0));  // empty slots never collide
+  using slots = session::shm::slot_table;
+  slots t(3);
+  CHECK(t.take(100, 100) == slots::outcome::taken);
+  CHECK(t.take(199, 1) == slots::outcome::overlaps);
+  CHECK(t.take(50, 51) == slots::outcome::overlaps);
+  CHECK(t.take(200, 1) == slots::outcome::taken);
+  CHECK(t.take(0, 100) == slots::outcome::taken);
+  CHECK(t.take(150, 0) == slots::outcome::taken);  // empty slots never collide, nor count
+  CHECK(t.take(300, 1) == slots::outcome::too_many);  // three in flight: the limit
+  CHECK(t.take(150, 10) == slots::outcome::overlaps);  // overlapping is named before the count
   t.give_back(100, 100);
-  CHECK(t.take(150, 10));
+  CHECK(t.take(150, 10) == slots::outcome::taken);
+  CHECK(t.in_flight() == 3);
 }
