@@ -7,9 +7,12 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fcntl.h>
 #include <poll.h>
 #include <random>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 #include <unordered_map>
@@ -43,6 +46,7 @@ struct operation {
   std::uint64_t size = 0;
   std::uint64_t upload_id = 0;
   std::uint64_t offset = 0;  // chunk: where the chunk in flight starts
+  std::int32_t slot = -1;    // --shm: the region slot of a single PUT or GET in flight
   clock_type::time_point intended{};
   bool measured = false;
 };
@@ -71,6 +75,7 @@ class connection {
   }
   ~connection() {
     if (fd_ >= 0) ::close(fd_);
+    if (region_) ::munmap(region_, region_bytes_);
   }
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
@@ -84,6 +89,7 @@ class connection {
       ++out_.errors[std::string("connect: ") + std::strerror(errno)];
       return false;
     }
+    if (o_.shm && !attach_region()) return false;
     if (o_.get_ratio <= 0) return true;
     const auto deadline = clock_type::now() + seconds_to_duration(std::max(30.0, o_.drain_seconds));
     std::uint64_t next_key = 0;
@@ -137,6 +143,67 @@ class connection {
   }
 
  private:
+  // --shm: a sealed memfd of depth slots (each as large as the largest value up to chunk_size), passed to
+  // ferryd with FC_SHM_ATTACH and SCM_RIGHTS, as libferry does; the answer is awaited here, untimed.
+  bool attach_region() {
+    slot_bytes_ = std::min<std::uint64_t>(o_.sizes.largest(), o_.chunk_size);
+    slot_bytes_ = std::max<std::uint64_t>(4096, (slot_bytes_ + 4095) / 4096 * 4096);
+    region_bytes_ = slot_bytes_ * o_.depth;
+    int mfd = ::memfd_create("ferry-bench", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (mfd < 0 || ::ftruncate(mfd, static_cast<off_t>(region_bytes_)) != 0 ||
+        ::fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+      if (mfd >= 0) ::close(mfd);
+      return lost(std::string("memfd: ") + std::strerror(errno));
+    }
+    void* p = ::mmap(nullptr, region_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+    if (p == MAP_FAILED) {
+      ::close(mfd);
+      return lost(std::string("mmap: ") + std::strerror(errno));
+    }
+    region_ = static_cast<xdr::byte*>(p);
+    for (std::uint32_t i = o_.depth; i > 0; --i) free_slots_.push_back(static_cast<std::int32_t>(i - 1));
+    xdr::encoder e;
+    e.begin_record();
+    xdr::rpc::encode_call(e, {0, pc::program, pc::version, static_cast<std::uint32_t>(pc::shm_proc::attach), {}, {}});
+    (void)xdr::encode(e, pc::shm_attach_args{region_bytes_});
+    e.end_record();
+    const auto views = e.views();
+    std::vector<xdr::byte> record;
+    for (auto v : views) record.insert(record.end(), v.begin(), v.end());
+    iovec iov{record.data(), record.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &mfd, sizeof mfd);
+    const auto sent = ::sendmsg(fd_, &m, MSG_NOSIGNAL);
+    ::close(mfd);
+    if (sent != static_cast<ssize_t>(record.size())) return lost("FC_SHM_ATTACH could not be sent");
+    const auto limit = clock_type::now() + std::chrono::seconds(30);
+    while (clock_type::now() < limit) {
+      pollfd pf{fd_, POLLIN, 0};
+      if (::poll(&pf, 1, 100) < 0 && errno != EINTR) break;
+      if (rx_.fill(fd_) != record_reader::status::ok) break;
+      if (auto rec = rx_.next()) {
+        auto r = xdr::rpc::decode_reply(*rec);
+        if (!r || r->stat != xdr::rpc::reply_stat::accepted || r->accepted != xdr::rpc::accept_stat::success)
+          return lost("FC_SHM_ATTACH: a bad or refused reply");
+        auto res = xdr::decode<proto::reply>(r->results);
+        if (res && res->code == proto::status::ok) return true;
+        return lost(std::string("FC_SHM_ATTACH refused: ") + (res ? std::string(res->detail) : "undecodable result"));
+      }
+    }
+    return lost("no answer to FC_SHM_ATTACH");
+  }
+
+  bool shm_single(const operation& op) const { return o_.shm && op.step == operation::phase::single; }
+
   operation make_put(std::uint64_t key_index) {
     operation op;
     op.key_index = key_index;
@@ -170,6 +237,8 @@ class connection {
     auto pick = [c](pc::proc client_proc, ps::proc store_proc) {
       return c ? static_cast<std::uint32_t>(client_proc) : static_cast<std::uint32_t>(store_proc);
     };
+    if (shm_single(op))
+      return static_cast<std::uint32_t>(op.what == operation::kind::get ? pc::shm_proc::get : pc::shm_proc::put);
     switch (op.step) {
       case operation::phase::single:
         return op.what == operation::kind::get ? pick(pc::proc::get, ps::proc::get) : pick(pc::proc::put, ps::proc::put);
@@ -184,6 +253,10 @@ class connection {
   bool send_call(operation op) {
     const bool c = o_.protocol == wire_protocol::client;
     const std::uint32_t xid = next_xid_++;
+    if (shm_single(op) && op.slot < 0) {  // depth calls in flight at most, depth slots: one is free
+      op.slot = free_slots_.back();
+      free_slots_.pop_back();
+    }
     xdr::encoder e;
     e.begin_record();
     xdr::rpc::encode_call(e, {xid, c ? pc::program : ps::program, c ? pc::version : ps::version, proc_of(op), {}, {}});
@@ -194,7 +267,17 @@ class connection {
     bool encoded = true;
     switch (op.step) {
       case P::single:
-        if (op.what == operation::kind::get) {
+        if (shm_single(op)) {
+          const pc::shm_slot slot{static_cast<std::uint64_t>(op.slot) * slot_bytes_,
+                                  static_cast<std::uint32_t>(op.what == operation::kind::get ? slot_bytes_ : op.size)};
+          if (op.what == operation::kind::get) {
+            encoded = static_cast<bool>(xdr::encode(e, pc::get_shm_args{kb, slot, 0}));
+          } else {
+            ++writes_;
+            std::memcpy(region_ + slot.offset, value_.data(), slot.length);  // libferry's copy into the slot
+            encoded = static_cast<bool>(xdr::encode(e, pc::put_shm_args{kb, slot, 0, {}, 0}));
+          }
+        } else if (op.what == operation::kind::get) {
           encoded = static_cast<bool>(c ? xdr::encode(e, pc::key_args{kb, 0}) : xdr::encode(e, ps::key_args{kb}));
         } else {
           ++writes_;
@@ -271,12 +354,22 @@ class connection {
     }
     operation op = it->second;
     inflight_.erase(it);
+    if (op.slot >= 0) free_slots_.push_back(op.slot);
     if (r->stat != xdr::rpc::reply_stat::accepted) return fail(op, "MSG_DENIED");
     if (r->accepted != xdr::rpc::accept_stat::success) return fail(op, xdr::rpc::to_string(r->accepted));
     using P = operation::phase;
     switch (op.step) {
       case P::single:
-        if (op.what == operation::kind::get) {
+        if (shm_single(op) && op.what == operation::kind::get) {
+          auto g = xdr::decode<pc::get_shm_res>(r->results);
+          if (!g) return fail(op, "undecodable result");
+          if (g->code != proto::status::ok) return fail(op, proto::to_string(g->code));
+          if (g->value.length > slot_bytes_) return fail(op, "value larger than the slot");
+          if (copy_out_.size() < slot_bytes_) copy_out_.resize(slot_bytes_);
+          std::memcpy(copy_out_.data(), region_ + static_cast<std::uint64_t>(op.slot) * slot_bytes_,
+                      g->value.length);  // libferry's copy out of the slot
+          finish(op, {}, g->value.length);
+        } else if (op.what == operation::kind::get) {
           auto g = xdr::decode<proto::get_res>(r->results);
           if (!g) return fail(op, "undecodable result");
           if (g->code != proto::status::ok) return fail(op, proto::to_string(g->code));
@@ -391,6 +484,10 @@ class connection {
   std::uint32_t next_xid_ = 1;
   std::unordered_map<std::uint32_t, operation> inflight_;
   record_reader rx_;
+  xdr::byte* region_ = nullptr;  // --shm
+  std::uint64_t region_bytes_ = 0, slot_bytes_ = 0;
+  std::vector<std::int32_t> free_slots_;
+  std::vector<xdr::byte> copy_out_;
   clock_type::time_point last_done_{};
 };
 

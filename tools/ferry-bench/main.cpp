@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
   app.add_option("--idle", o.idle, "instead of load: open N idle sessions, report RSS growth of --pids")
       ->check(CLI::Range(1u, 1000000u));
   app.add_option("--hold-seconds", o.hold_seconds, "--idle: keep the sessions open this long")->check(CLI::Range(0.0, 3600.0));
+  app.add_flag("--shm", o.shm, "client protocol on a UNIX socket: values up to --chunk-size through a shared-memory "
+                               "region (FC_PUT_SHM / FC_GET_SHM), copied in and out as libferry does");
   auto* csv_flag = app.add_flag("--csv", csv, "CSV: a header line and one row");
   app.add_flag("--json", json, "one JSON object")->excludes(csv_flag);
   CLI11_PARSE(app, argc, argv);
@@ -61,6 +63,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.protocol = protocol == "client" ? wire_protocol::client : wire_protocol::store;
+  if (o.shm && (o.protocol != wire_protocol::client || !o.where.is_unix)) {
+    fmt::print(stderr, "ferry-bench: --shm needs --protocol client and a unix: target\n");
+    return 2;
+  }
   o.mode = mode == "closed" ? loop_mode::closed : loop_mode::open;
   for (std::size_t pos = 0; !pids.empty() && pos <= pids.size();) {
     auto comma = pids.find(',', pos);

@@ -45,6 +45,10 @@ struct options {
   unsigned idle = 0;               // idle mode: open this many sessions instead of load
   double hold_seconds = 0;         // idle mode: keep them open this long
   std::uint64_t seed = 1;
+  /// FERRY_CLIENT over a UNIX socket only: each connection attaches a memfd region of depth slots and
+  /// sends PUTs and GETs up to chunk_size as FC_PUT_SHM / FC_GET_SHM, copying each value into its slot
+  /// (PUT) and out of it (GET) as libferry does; larger values stay chunked on the socket.
+  bool shm = false;
 };
 
 }  // namespace ferry::bench
