@@ -336,6 +336,26 @@ void time_out(router_actor self, std::uint64_t id) {
   close(self, id);
 }
 
+/// What a request that need not wait for every replica keeps back from its calls' time, so that when some
+/// stay silent it still answers while the client waits (libferry gives up at the deadline): a tenth of the
+/// time left, at least the attempt floor, at most 100 ms.
+duration calls_reserve(router_actor self, time_point deadline) {
+  const auto left = deadline - self->clock().now();
+  return std::max<duration>(self->state.cfg.deadlines.attempt_floor,
+                            std::min<duration>(left / 10, std::chrono::milliseconds(100)));
+}
+
+/// The time each replica call of a write (or chunk) gets: all that is left when every replica must answer;
+/// with fewer needed (W < R) the calls end `calls_reserve` early. A straggler's call then ends in time for
+/// its effects to end too: a connection whose peer stopped reading closes (rpc_connection), which frees
+/// the buffers the call's bytes reference, a client's shared-memory slot among them, before the deadline.
+duration write_budget(router_actor self, time_point deadline, std::size_t calls, std::size_t needed) {
+  const auto left = deadline - self->clock().now();
+  if (calls <= needed) return left;
+  const auto reserve = calls_reserve(self, deadline);
+  return left > 2 * reserve ? left - reserve : left;
+}
+
 /// Sends one call to one server with `budget` as both the connection's and CAF's timeout; `on_done`
 /// gets the reply or the error and the time it took (at once when the server has no live connection).
 template <class F>
@@ -413,7 +433,9 @@ void on_write_outcome(router_actor self, std::uint64_t id, const server_id& s, a
       auto at = st.pending.find(id)->second.deadline;
       auto why = std::to_string(op->failures.size()) + " of " + std::to_string(op->replicas) +
                  " replicas failed, write quorum " + std::to_string(op->write_quorum) + " unreachable: ";
-      if (self->clock().now() >= at) {
+      // A replica's call that timed out decided it: TIMEDOUT, even when the call ended a little before the
+      // deadline (write_budget).
+      if (self->clock().now() >= at || (failure && failure->code == status::timedout)) {
         ++st.stats.timeouts;
         out = failed<write_reply>(status::timedout, "deadline passed; " + why + join(op->failures));
       } else {
@@ -447,7 +469,7 @@ void launch_write(router_actor self, caf::typed_response_promise<write_reply>& r
                   proto::version ver, const replica_calls& calls) {
   const auto w = self->state.cfg.quorum.write_quorum;
   const auto id = open(self, deadline, write_op{rp, router::write_quorum({calls.size(), w}, ver), calls.size(), w, {}});
-  const auto budget = deadline - self->clock().now();
+  const auto budget = write_budget(self, deadline, calls.size(), w);
   for (const auto& c : calls) {
     const auto s = c.first;
     attempt(self, s, c.second, budget,
@@ -747,13 +769,8 @@ void start_read(router_actor self, caf::typed_response_promise<Reply>& rp, xdr::
                        std::max<std::size_t>(op.order.size(), 1));
   op.quorum = std::clamp<std::size_t>(available, 1, op.wanted);
   // A read waiting for several replicas ends its calls a little before the client's deadline, so that
-  // when the others stay silent it answers with what it holds while the client still waits (libferry
-  // gives up at the deadline): a tenth of the time, at least the attempt floor, at most 100 ms.
-  duration reserve = duration::zero();
-  if (op.quorum > 1)
-    reserve = std::max<duration>(st.cfg.deadlines.attempt_floor,
-                                 std::min<duration>((deadline - now) / 10, std::chrono::milliseconds(100)));
-  op.calls_end = deadline - reserve;
+  // when the others stay silent it answers with what it holds while the client still waits.
+  op.calls_end = op.quorum > 1 ? deadline - calls_reserve(self, deadline) : deadline;
   const auto id = open(self, deadline, std::move(op));
   advance_read(self, id);
 }
@@ -839,8 +856,8 @@ void start_list(router_actor self, caf::typed_response_promise<list_reply>& rp, 
 // ---- chunked transfers (WRITE_OPEN / CHUNK / COMMIT / ABORT; READ is a read above) ----
 
 /// TIMEDOUT (counted) when a request fails at or past its deadline, UNAVAILABLE before it.
-status failure_status(router_actor self, time_point deadline) {
-  if (self->clock().now() < deadline) return status::unavailable;
+status failure_status(router_actor self, time_point deadline, bool timed_out = false) {
+  if (!timed_out && self->clock().now() < deadline) return status::unavailable;
   ++self->state.stats.timeouts;
   return status::timedout;
 }
@@ -1021,7 +1038,8 @@ void on_chunk_outcome(router_actor self, std::uint64_t id, std::uint64_t upload_
   } else if (!u) {
     deliver_failure(op->rp, status::no_upload, "the upload ended while the chunk was in flight; " + join(op->failures));
   } else if (u->failed || op->sent - op->failures.size() < w) {
-    const auto code = failure_status(self, st.pending.find(id)->second.deadline);
+    const auto code = failure_status(self, st.pending.find(id)->second.deadline,
+                                     failure && failure->code == status::timedout);
     deliver_failure(op->rp, code, "upload failed: " + (u->failed ? u->failure : join(op->failures)));
   } else {
     return;
@@ -1056,7 +1074,7 @@ void start_chunk(router_actor self, caf::typed_response_promise<status_reply>& r
   u->chunks_sent = true;
   st.uploads.touch(upload_id, self->clock().now());
   const auto id = open(self, r.deadline, chunk_op{rp, upload_id, calls.size(), 0, {}});
-  const auto budget = r.deadline - self->clock().now();
+  const auto budget = write_budget(self, r.deadline, calls.size(), st.cfg.quorum.write_quorum);
   for (auto& c : calls) {
     const auto rep = c.first;
     attempt(self, rep.server, std::move(c.second), budget, [self, id, upload_id, rep](attempt_result res, duration took) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,10 @@ class link {
   virtual void send(outgoing_batch batch) = 0;
   /// Closes the current connection or attempt, silently (no link_closed for it).
   virtual void close() = 0;
+  /// Batches of the current connection written to the socket to their last byte, counted from 0 at each
+  /// open(); readable from the actor's thread at any time. nullopt: the link does not tell (then the
+  /// actor cannot tell a stalled peer from a slow one, and never closes for it).
+  virtual std::optional<std::uint64_t> batches_written() const { return std::nullopt; }
 };
 
 /// Makes the link for an actor; `owner` receives the link's events.

@@ -86,13 +86,14 @@ struct rpc_connection_stats {
   std::uint64_t connect_failures = 0; ///< attempts that failed or timed out before opening
   std::uint64_t disconnects = 0;      ///< open connections lost
   std::uint64_t batches = 0;          ///< batches handed to the link (one gather write each, at most)
+  std::uint64_t write_stalls = 0;     ///< connections closed because a call's bytes could not be written in its time
   metering::latency_histogram latency;  ///< call taken -> reply received, every reply from the server
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rpc_connection_stats& x) {
   return f(caf::meta::type_name("ferry.rpc_connection_stats"), x.connected, x.in_flight, x.calls,
            x.replies, x.errors, x.unavailable, x.timeouts, x.overloaded, x.protocol_errors,
-           x.late_replies, x.connects, x.connect_failures, x.disconnects, x.batches, x.latency);
+           x.late_replies, x.connects, x.connect_failures, x.disconnects, x.batches, x.write_stalls, x.latency);
 }
 
 /// Request for the counters: `request(conn, t, rpc_stats_atom::value)` -> rpc_connection_stats.

@@ -64,6 +64,8 @@ struct rpc_connection_state {
     caf::response_promise promise;
     time_point deadline;
     time_point sent;  // taken: the latency histogram measures from here to the reply
+    std::uint64_t batch = 0;            // the number of the batch its bytes go out in (per connection)
+    std::uint64_t written_before = 0;   // batches the link had written when it was taken
   };
 
   caf::stateful_actor<rpc_connection_state>* self = nullptr;
@@ -82,6 +84,7 @@ struct rpc_connection_state {
 
   outgoing_batch batch;
   std::size_t batch_calls = 0;
+  std::uint64_t batches_flushed = 0;  // on the current connection: the batch being built is the next
   bool flush_scheduled = false;
 
   rpc_connection_stats stats;
@@ -149,7 +152,8 @@ struct rpc_connection_state {
     }
     body.end_record();
     auto deadline = now() + c.timeout;
-    calls.emplace(xid, pending_call{std::move(rp), deadline, now()});
+    calls.emplace(xid, pending_call{std::move(rp), deadline, now(), batches_flushed + 1,
+                                    io->batches_written().value_or(0)});
     deadlines.emplace(deadline, xid);
     arm(deadline);
     if (++batch_calls >= cfg.max_batch_calls) {
@@ -164,6 +168,7 @@ struct rpc_connection_state {
   void flush() {
     if (batch_calls == 0) return;
     ++stats.batches;
+    ++batches_flushed;
     io->send(std::move(batch));
     batch = outgoing_batch{};
     batch_calls = 0;
@@ -208,6 +213,8 @@ struct rpc_connection_state {
   void expire(std::int64_t tick) {
     if (armed && armed->time_since_epoch().count() == tick) armed.reset();
     auto t = now();
+    const auto written = io->batches_written();
+    bool stalled = false;
     while (!deadlines.empty() && deadlines.begin()->first <= t) {
       auto xid = deadlines.begin()->second;
       deadlines.erase(deadlines.begin());
@@ -215,7 +222,16 @@ struct rpc_connection_state {
       if (it == calls.end()) continue;
       auto call = std::move(it->second);
       calls.erase(it);
+      // Its bytes not all written, and no batch at all written in its whole lifetime: the server stopped
+      // reading (or cannot take one call in its time). Waiting on would only keep its bytes (and the
+      // buffers they reference, a client's shared-memory slot among them) held for nothing.
+      if (written && state == phase::connected && *written < call.batch && *written == call.written_before)
+        stalled = true;
       fail(call.promise, rpc_errc::timedout, "no reply in time from " + cfg.server);
+    }
+    if (stalled) {
+      ++stats.write_stalls;
+      return lose("a call's bytes could not be written within its timeout (the server stopped reading)");
     }
     if (!deadlines.empty()) arm(deadlines.begin()->first);
   }
@@ -245,6 +261,7 @@ struct rpc_connection_state {
     if (ev.conn != conn || state != phase::connecting) return;
     state = phase::connected;
     attempt = 0;
+    batches_flushed = 0;
     ++stats.connects;
     notify(true, {});
   }

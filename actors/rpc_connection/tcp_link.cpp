@@ -7,6 +7,7 @@
 
 #include <caf/send.hpp>
 
+#include <atomic>
 #include <memory>
 #include <utility>
 
@@ -25,6 +26,9 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
   tcp_session(asio::io_context& io, caf::actor owner, std::uint64_t conn, const tcp_link_options& options)
       : io_(io), owner_(std::move(owner)), conn_(conn), options_(options), resolver_(io), socket_(io) {}
 
+  /// Batches written to their last byte (the io thread counts, the actor reads).
+  std::uint64_t written() const noexcept { return written_.load(std::memory_order_acquire); }
+
   void start() {
     auto self = shared_from_this();
     resolver_.async_resolve(options_.host, std::to_string(options_.port),
@@ -39,7 +43,11 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
   }
 
   void send(outgoing_batch batch) {
-    if (stream_) stream_->send(transport::outgoing_record{std::move(batch.body), std::move(batch.owners)});
+    if (!stream_) return;
+    std::weak_ptr<tcp_session> weak = shared_from_this();
+    stream_->send(transport::outgoing_record{std::move(batch.body), std::move(batch.owners), [weak] {
+                                               if (auto self = weak.lock()) self->written_.fetch_add(1, std::memory_order_release);
+                                             }});
   }
 
   // Closed by the owner: no event for it.
@@ -108,6 +116,7 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
   std::vector<shared_bytes> pending_;
   bool flush_posted_ = false;
   bool silenced_ = false;
+  std::atomic<std::uint64_t> written_{0};
 };
 
 // The actor's side: never touches the session's members, only posts to the io thread.
@@ -132,6 +141,10 @@ class tcp_link final : public link {
     if (!current_) return;
     asio::post(io_, [s = std::move(current_)] { s->close(); });
     current_ = nullptr;
+  }
+
+  std::optional<std::uint64_t> batches_written() const override {
+    return current_ ? current_->written() : 0;
   }
 
  private:

@@ -572,13 +572,14 @@ TEST_CASE("a large object is uploaded in chunks and read back in ranges through 
   CHECK(back == value);
 }
 
-TEST_CASE("with W < R a replica stalled mid-write holds the slot, so the shared-memory PUT's reply waits for it",
+TEST_CASE("with W < R a replica stalled mid-write is cut off before the deadline, so the shared-memory PUT is OK in time",
           "[ferryd][integration][shm][libferry]") {
-  // A known cost of zero copy (README): the router answers at the quorum, but the stalled replica's store
-  // call still references the slot (16 MiB cannot fit in the kernel's socket buffers), and the reply, after
-  // which the app may rewrite the slot, waits until that write is done or its connection closes. ferryd
-  // does not close a stalled store connection today, so the client's deadline passes first (TIMEDOUT, the
-  // slot kept out of use); the live replica has the value and ferryd goes on serving.
+  // The router answers at the quorum, but the stalled replica's store call still references the slot (16
+  // MiB cannot fit in the kernel's socket buffers), and the reply, after which the app may rewrite the
+  // slot, waits until nothing references it. With W < R the replicas' calls end a reserve before the client's
+  // deadline (a tenth, at most 100 ms); the stalled call's bytes were never all written, so rpc_connection
+  // closes that connection, which drops its bytes and frees the slot: the PUT is answered OK before the
+  // client gives up, and the stalled store reconnects when it runs again.
   cluster cl(2, 2, 1);
   client c(cl.ferryd.socket);
   ferry_options o = FERRY_OPTIONS_INIT;
@@ -590,13 +591,13 @@ TEST_CASE("with W < R a replica stalled mid-write holds the slot, so the shared-
   ferry_options quick = FERRY_OPTIONS_INIT;
   quick.deadline_ms = 2000;
   std::fill(v.begin(), v.end(), 's');
-  const auto start = std::chrono::steady_clock::now();
   const int rc = ferry_put(c.handle(), "wq/k", 4, v.data(), v.size(), &quick);
-  const auto took = std::chrono::steady_clock::now() - start;
   cl.stores[1].proc->signal(SIGCONT);
-  INFO("rc " << rc << " after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
-  CHECK((rc == FERRY_OK || rc == FERRY_TIMEDOUT));
-  if (rc == FERRY_OK) CHECK(took >= std::chrono::milliseconds(100));  // never answered before the stall ended
-  REQUIRE(eventually([&] { return stored_value(cl.stores[0].port, "wq/k") == v; }));
+  CHECK(rc == FERRY_OK);
+  CHECK(stored_value(cl.stores[0].port, "wq/k") == v);
+  // The slot is free again and the region keeps working; a write needing both replicas succeeds once the
+  // stalled store's connection is back.
+  std::fill(v.begin(), v.end(), 't');
+  REQUIRE(ferry_put(c.handle(), "wq/again", 8, v.data(), 1u << 20, &o) == FERRY_OK);
   check_serves(cl.ferryd.socket, "wq/after");
 }

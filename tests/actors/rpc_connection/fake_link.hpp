@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -32,6 +33,8 @@ struct link_probe {
   int closes = 0;
   bool destroyed = false;
   std::vector<std::vector<sent_call>> batches;
+  /// What the link tells of batches written (the test plays the socket's progress); nullopt: untold.
+  std::optional<std::uint64_t> written;
 
   std::vector<sent_call> all_calls() const {
     std::vector<sent_call> out;
@@ -72,6 +75,7 @@ class fake_link final : public actors::link {
   }
   void send(actors::outgoing_batch batch) override { probe_->batches.push_back(decode_batch(batch)); }
   void close() override { ++probe_->closes; }
+  std::optional<std::uint64_t> batches_written() const override { return probe_->written; }
 
  private:
   std::shared_ptr<link_probe> probe_;

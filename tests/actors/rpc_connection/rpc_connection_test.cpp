@@ -202,6 +202,60 @@ TEST_CASE_METHOD(fixture, "several replies in one link event are each delivered 
   CHECK(b->result() == 2u);
 }
 
+TEST_CASE_METHOD(fixture, "a call whose bytes the server never takes closes the connection at its deadline, freeing them",
+                 "[rpc_connection]") {
+  probe->written = 0;  // the socket takes nothing: the server stopped reading
+  start_connected();
+  auto stuck = call(1, 100ms);
+  auto patient = call(2, 10s);
+  sched.run();
+  REQUIRE(probe->batches.size() == 1);
+  sched.advance_time(100ms);
+  sched.run();
+  REQUIRE(stuck->answers == 1);
+  CHECK(is(stuck->error, rpc_errc::timedout));
+  // Its bytes (and whatever buffers they reference) go with the connection; the call behind it, whose
+  // bytes wait behind the stuck ones, is answered now rather than at its own deadline.
+  CHECK(probe->closes == 1);
+  REQUIRE(patient->answers == 1);
+  CHECK(is(patient->error, rpc_errc::unavailable));
+  auto s = stats();
+  CHECK(s.write_stalls == 1);
+  CHECK(s.disconnects == 1);
+  CHECK_FALSE(s.connected);
+  sched.advance_time(100ms);  // the backoff: a new connection, whose batches count from 0 again
+  sched.run();
+  CHECK(probe->opens.size() == 2);
+}
+
+TEST_CASE_METHOD(fixture, "a server slow to answer but taking bytes only times calls out; the connection stays",
+                 "[rpc_connection]") {
+  probe->written = 0;
+  start_connected();
+  auto slow = call(1, 100ms);
+  sched.run();
+  probe->written = 1;  // the batch went out to its last byte; the server just does not answer
+  sched.advance_time(100ms);
+  sched.run();
+  REQUIRE(slow->answers == 1);
+  CHECK(is(slow->error, rpc_errc::timedout));
+  CHECK(probe->closes == 0);
+  CHECK(stats().write_stalls == 0);
+  // A call whose batch waits behind one that goes out while it waits is not stalled either: bytes move.
+  auto a = call(2, 100ms);
+  sched.run();  // batch 2
+  auto b = call(3, 100ms);
+  sched.run();  // batch 3, taken while batch 2 was not yet written
+  REQUIRE(probe->batches.size() == 3);
+  probe->written = 2;  // batch 2 went out; batch 3 not (yet)
+  sched.advance_time(100ms);
+  sched.run();
+  CHECK(a->answers == 1);
+  CHECK(b->answers == 1);
+  CHECK(probe->closes == 0);
+  CHECK(stats().write_stalls == 0);
+}
+
 TEST_CASE_METHOD(fixture, "a batch is handed to the link as soon as it reaches max_batch_calls", "[rpc_connection]") {
   auto c = config();
   c.max_batch_calls = 2;
