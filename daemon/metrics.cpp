@@ -57,6 +57,9 @@ std::string render_metrics(caf::actor_system& sys, runtime& rt) {
              [](const row& s) { return s.errors; });
   per_server("ferry_server_reconnects_total", "counter", "connections opened again after the first",
              [](const row& s) { return s.reconnects; });
+  per_server("ferry_server_write_stalls_total", "counter",
+             "connections closed because the server took none of a call's bytes within its timeout",
+             [](const row& s) { return s.write_stalls; });
   per_server("ferry_server_ejections_total", "counter", "times the router ejected the server", [](const row& s) { return s.ejections; });
   metering::append_family_header(out, "ferry_server_latency_seconds", "summary", "call latency, sent to reply, at the bucket's upper bound (<= 12.5 % above)");
   for (const auto& s : servers.servers) {

@@ -190,6 +190,7 @@ servers_reply gather_servers(caf::blocking_actor* self, const admin_context& ctx
         row.calls += st.replies + st.errors;
         row.errors += st.errors;
         row.reconnects += st.connects > 0 ? st.connects - 1 : 0;
+        row.write_stalls += st.write_stalls;
         latency.merge(st.latency);
       });
     }

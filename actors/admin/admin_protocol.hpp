@@ -125,6 +125,7 @@ struct server_row {
   std::uint64_t p50_us = 0, p90_us = 0, p99_us = 0, p999_us = 0, max_us = 0;  ///< call latency
   std::uint64_t latency_count = 0;   ///< replies measured
   std::uint64_t latency_sum_us = 0;  ///< their total latency
+  std::uint64_t write_stalls = 0;    ///< connections closed because the server stopped reading a call's bytes
 };
 
 struct servers_reply {
@@ -223,7 +224,7 @@ template <class F> typename F::result_type inspect(F& f, top_reply& x) {
 template <class F> typename F::result_type inspect(F& f, server_row& x) {
   return f(caf::meta::type_name("ferry.admin.server_row"), x.server, x.state, x.connections_up, x.connections,
            x.in_flight, x.calls, x.errors, x.reconnects, x.ejections, x.p50_us, x.p90_us, x.p99_us, x.p999_us, x.max_us,
-           x.latency_count, x.latency_sum_us);
+           x.latency_count, x.latency_sum_us, x.write_stalls);
 }
 template <class F> typename F::result_type inspect(F& f, servers_reply& x) {
   return f(caf::meta::type_name("ferry.admin.servers_reply"), x.servers);

@@ -49,7 +49,8 @@ json::object to_json(const admin::tree_node& n) {
 json::object to_json(const admin::server_row& s) {
   return {{"server", s.server},     {"state", s.state},           {"connections_up", s.connections_up},
           {"connections", s.connections}, {"in_flight", s.in_flight}, {"calls", s.calls},
-          {"errors", s.errors},     {"reconnects", s.reconnects}, {"ejections", s.ejections},
+          {"errors", s.errors},     {"reconnects", s.reconnects}, {"write_stalls", s.write_stalls},
+          {"ejections", s.ejections},
           {"p50_us", s.p50_us},     {"p90_us", s.p90_us},         {"p99_us", s.p99_us},
           {"p999_us", s.p999_us},   {"max_us", s.max_us}};
 }
