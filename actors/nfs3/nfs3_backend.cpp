@@ -20,6 +20,7 @@ namespace nfs3_detail {
 namespace {
 using setup_atom = caf::atom_constant<caf::atom("n3_setup")>;
 using op_deadline_atom = caf::atom_constant<caf::atom("n3_dline")>;
+using umount_deadline_atom = caf::atom_constant<caf::atom("n3_umnt")>;
 }  // namespace
 
 backend_state::~backend_state() {
@@ -257,6 +258,7 @@ void query_fsinfo(backend_actor* self) {
   setup_call<proto::nfs3::fsinfo_res>(self, outer.nfs, proto::nfs3::procs::fsinfo, proto::nfs3::fh_args{outer.root}, "FSINFO",
                                       [self](proto::nfs3::fsinfo_res& r) {
                                         auto& st = self->state;
+                                        if (st.state == backend_state::phase::unmounting) return;
                                         if (r.status != proto::nfs3::stat::ok) {
                                           // The root handle went stale (export re-created): mount again.
                                           setup_failed(self, "FSINFO: " + proto::nfs3::nfsstat_name(r.status));
@@ -273,10 +275,57 @@ void query_fsinfo(backend_actor* self) {
                                       });
 }
 
+// --- shutdown: UMNT, best effort ------------------------------------------------------------------
+
+// The MOUNT connection of start-up is gone by now (it lives only until MNT answers): UMNT opens a new
+// one to the port MNT used. Whatever happens, the backend quits by cfg.umount_timeout.
+void unmount_then_quit(backend_actor* self) {
+  auto& st = self->state;
+  st.state = backend_state::phase::unmounting;
+  st.umount_by = st.now() + st.cfg.umount_timeout;
+  stop_child(self, st.pmap);
+  stop_child(self, st.mount);
+  st.mount = spawn_child(self, st.mount_port, proto::nfs3::mount_program, proto::nfs3::mount_version);
+  self->delayed_send(self, st.cfg.umount_timeout, umount_deadline_atom::value);
+}
+
+void send_umount(backend_actor* self) {
+  auto& st = self->state;
+  auto left = std::chrono::duration_cast<caf::timespan>(st.umount_by - st.now());
+  if (left <= caf::timespan::zero()) return self->quit(caf::exit_reason::user_shutdown);
+  self->request(st.mount, caf::infinite,
+                rpc_call{proto::nfs3::procs::umnt, make_call_args(proto::nfs3::mnt_args{st.cfg.export_path}), left})
+      .then(
+          [self](rpc_reply&) {
+            self->state.log(spdlog::level::debug, "umounted", {{"server", self->state.cfg.server}});
+            self->quit(caf::exit_reason::user_shutdown);
+          },
+          [self](caf::error& e) {
+            self->state.log(spdlog::level::debug, "umount_failed",
+                            {{"server", self->state.cfg.server}, {"reason", self->system().render(e)}});
+            self->quit(caf::exit_reason::user_shutdown);
+          });
+}
+
+// user_shutdown (a supervisor's stop, a test's end) after a successful MNT unmounts first; any other
+// reason ends at once as CAF's default would (kill never reaches here: it cannot be trapped).
+void on_exit(backend_actor* self, caf::exit_msg& m) {
+  auto& st = self->state;
+  if (!m.reason) return;  // an explicit normal exit is ignored, as by default
+  if (m.reason != caf::exit_reason::user_shutdown || st.root.empty() || st.mount_port == 0)
+    return self->quit(std::move(m.reason));
+  if (st.state == backend_state::phase::unmounting) return;  // already on its way out
+  unmount_then_quit(self);
+}
+
 // A child's connection went up or down.
 void child_event(backend_actor* self, const connection_state_changed& ev) {
   auto& st = self->state;
   using ph = backend_state::phase;
+  if (st.state == ph::unmounting) {
+    if (ev.connected && st.mount && ev.source == st.mount.address()) send_umount(self);
+    return;
+  }
   if (st.pmap && ev.source == st.pmap.address()) {
     if (ev.connected && st.state == ph::discovering) discover(self);
   } else if (st.mount && ev.source == st.mount.address()) {
@@ -299,6 +348,7 @@ caf::behavior nfs3_backend(backend_actor* self, nfs3_backend_config cfg) {
   init.cfg = std::move(cfg);
   init.started = init.now();
   init.temp_salt = std::random_device{}() * 0x100000001ull ^ std::random_device{}();
+  self->set_exit_handler([self](caf::exit_msg& m) { on_exit(self, m); });
   start_discovery(self);
   return {
       [self](rpc_call& c) {
@@ -312,6 +362,8 @@ caf::behavior nfs3_backend(backend_actor* self, nfs3_backend_config cfg) {
           if (why == rpc_errc::timedout) ++st.stats.timeouts;
           rp.deliver(make_error(why, std::move(text)));
         };
+        if (st.state == backend_state::phase::unmounting)
+          return refuse(rpc_errc::unavailable, "NFS backend for " + st.cfg.server + " is shutting down");
         if (st.state != backend_state::phase::ready)
           return refuse(rpc_errc::unavailable, "NFS server " + st.cfg.server + " not ready" +
                                                    (st.last_problem.empty() ? "" : ": " + st.last_problem));
@@ -327,9 +379,14 @@ caf::behavior nfs3_backend(backend_actor* self, nfs3_backend_config cfg) {
       },
       [self](const connection_state_changed& ev) { child_event(self, ev); },
       [self](op_deadline_atom, std::uint64_t id) { self->state.expire(id); },
+      [self](umount_deadline_atom) {
+        self->state.log(spdlog::level::debug, "umount_skipped",
+                        {{"server", self->state.cfg.server}, {"reason", "no UMNT answer in time"}});
+        self->quit(caf::exit_reason::user_shutdown);
+      },
       [self](setup_atom, std::uint64_t epoch) {
         auto& st = self->state;
-        if (epoch != st.setup_epoch) return;
+        if (epoch != st.setup_epoch || st.state == backend_state::phase::unmounting) return;
         if (st.state == backend_state::phase::discovering) start_discovery(self);
         else if (st.state == backend_state::phase::mounting) start_mount(self);
         else if (st.root.empty()) start_mount(self);

@@ -11,6 +11,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 #include <caf/message.hpp>
@@ -38,9 +39,13 @@ struct nfs3_backend_config {
   std::size_t max_in_flight = 4096;     ///< FERRY_STORE calls in flight; more are answered overloaded
   caf::timespan setup_timeout = std::chrono::seconds(3);  ///< per discovery/MNT/FSINFO call
   caf::timespan connect_timeout = std::chrono::seconds(3);
+  /// At a user_shutdown exit the export is unmounted (MOUNTPROC3_UMNT), best effort, within this time.
+  caf::timespan umount_timeout = std::chrono::milliseconds(500);
   reconnect_backoff backoff = {};
   caf::actor listener = {};          ///< receives connection_state_changed (source = this actor)
   metering::meter_registry* meters = nullptr;
+  /// The registered name of the event_log actor (write-verifier changes are logged there); none: not logged.
+  caf::atom_value event_log_name = caf::atom("event_log");
   /// Makes the link to HOST:port (HOST is fixed by the caller); port 111 for rpcbind.
   std::function<link_factory(std::uint16_t port)> links;
 };

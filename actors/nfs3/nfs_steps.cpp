@@ -1,8 +1,11 @@
-// The NFS steps operations are made of: directory handles (cached, made on demand), bulk READ/WRITE
-// in pipelined pieces, the version check, temporaries, and the stamp-then-rename that publishes a write.
+// The NFS steps operations are made of: directory handles (cached, made on demand), bulk READ and
+// durable WRITE (pipelined UNSTABLE pieces + COMMIT, resent on a changed write verifier), the version
+// check, temporaries, and the stamp-then-rename that publishes a write.
 #include <algorithm>
+#include <climits>
 #include <cstdio>
 
+#include "actors/event_log/event_log.hpp"
 #include "actors/nfs3/detail/backend_state.hpp"
 #include "actors/nfs3/version_time.hpp"
 
@@ -53,24 +56,83 @@ void backend_state::resolve_dir(std::uint64_t id, const std::string& dir, bool c
   });
 }
 
-void backend_state::write_all(std::uint64_t id, const handle& fh, std::uint64_t offset, xdr::bytes_view data,
-                              std::shared_ptr<const void> owner, std::function<void()> then) {
+struct durable_write {
+  handle file;
+  std::uint64_t offset = 0;
+  xdr::bytes_view data;
+  std::shared_ptr<const void> owner;  // keeps `data` alive
+  std::function<void()> then;
+  nfs3::write_rounds rounds{};
+};
+
+void backend_state::write_durably(std::uint64_t id, const handle& fh, std::uint64_t offset, xdr::bytes_view data,
+                                  std::shared_ptr<const void> owner, std::function<void()> then) {
   if (data.empty()) return then();
+  auto w = std::make_shared<durable_write>(durable_write{fh, offset, data, std::move(owner), std::move(then)});
+  send_write_round(id, std::move(w));
+}
+
+// Every piece UNSTABLE, all in flight at once: the server may cache them; COMMIT makes them durable.
+void backend_state::send_write_round(std::uint64_t id, std::shared_ptr<durable_write> w) {
   const std::size_t piece = std::max<std::uint32_t>(wtmax, 4096);
-  auto left = std::make_shared<std::size_t>((data.size() + piece - 1) / piece);
-  auto file = std::make_shared<handle>(fh);
-  for (std::size_t at = 0; at < data.size(); at += piece) {
-    auto part = data.subspan(at, std::min(piece, data.size() - at));
-    nfs::write_args w{*file, offset + at, static_cast<std::uint32_t>(part.size()), nfs::file_sync, part};
+  w->rounds.begin((w->data.size() + piece - 1) / piece);
+  for (std::size_t at = 0; at < w->data.size(); at += piece) {
+    auto part = w->data.subspan(at, std::min(piece, w->data.size() - at));
+    nfs::write_args args{w->file, w->offset + at, static_cast<std::uint32_t>(part.size()), nfs::unstable, part};
     call<nfs::write_res>(
-        id, nfs::procs::write, w,
+        id, nfs::procs::write, args,
         [=, this](nfs::write_res& r) {
           if (r.status != nfs::stat::ok) return answer_nfs(id, r.status, "WRITE");
           if (r.count != part.size()) return answer_status(id, proto::status::io_error, "short NFS WRITE");
-          if (--*left == 0) then();
+          if (!w->rounds.written(r.committed, r.verf)) return;  // more pieces to come
+          switch (auto verdict = w->rounds.after_writes()) {
+            case nfs3::write_verdict::durable: return w->then();  // every piece came back stable already
+            case nfs3::write_verdict::commit: return commit_write_round(id, w);
+            case nfs3::write_verdict::resend: [[fallthrough]];
+            case nfs3::write_verdict::failed: return verifier_changed(id, w, verdict, "between the WRITEs");
+          }
         },
-        {owner, file});
+        {w->owner, w});
   }
+}
+
+void backend_state::commit_write_round(std::uint64_t id, std::shared_ptr<durable_write> w) {
+  // count3 is 32 bits: a longer range is committed to the end of the file (count 0).
+  const auto count = w->data.size() > UINT32_MAX ? 0u : static_cast<std::uint32_t>(w->data.size());
+  call<nfs::commit_res>(
+      id, nfs::procs::commit, nfs::commit_args{w->file, w->offset, count},
+      [=, this](nfs::commit_res& r) {
+        if (r.status != nfs::stat::ok) return answer_nfs(id, r.status, "COMMIT");
+        switch (auto verdict = w->rounds.after_commit(r.verf)) {
+          case nfs3::write_verdict::durable: [[fallthrough]];
+          case nfs3::write_verdict::commit: return w->then();  // (commit is never the answer to a COMMIT)
+          case nfs3::write_verdict::resend: [[fallthrough]];
+          case nfs3::write_verdict::failed: return verifier_changed(id, w, verdict, "between WRITE and COMMIT");
+        }
+      },
+      {w});
+}
+
+// The server restarted under the round and may have lost its UNSTABLE pieces: send them all again
+// (the data is still in hand: the op holds it), or give up after max_write_rounds.
+void backend_state::verifier_changed(std::uint64_t id, std::shared_ptr<durable_write> w, nfs3::write_verdict verdict,
+                                    const char* when) {
+  const bool again = verdict == nfs3::write_verdict::resend;
+  log(spdlog::level::warn, again ? "write_verifier_changed" : "write_verifier_unstable",
+      {{"server", cfg.server}, {"when", when}, {"round", std::to_string(w->rounds.round())},
+       {"offset", std::to_string(w->offset)}, {"bytes", std::to_string(w->data.size())},
+       {"action", again ? "resend" : "io_error"}});
+  if (again) return send_write_round(id, std::move(w));
+  answer_status(id, proto::status::io_error,
+                "write verifier changed " + std::to_string(w->rounds.changes()) + " times during the write of " +
+                    std::to_string(w->data.size()) + " bytes at offset " + std::to_string(w->offset) +
+                    " (the NFS server restarting, losing unstable data, each time)");
+}
+
+void backend_state::log(spdlog::level::level_enum level, std::string what,
+                        std::vector<std::pair<std::string, std::string>> fields) {
+  auto sink = caf::actor_cast<caf::actor>(self->system().registry().get(cfg.event_log_name));
+  actors::log(sink, level, "nfs3_backend", std::move(what), std::move(fields));
 }
 
 void backend_state::read_all(std::uint64_t id, const handle& fh, std::uint64_t offset, std::uint64_t length,

@@ -45,7 +45,7 @@ void backend_state::run_put(std::uint64_t id, const proto::store::put_args& a) {
       if (same) return answer(id, proto::write_res{proto::status::ok, ver, {}});  // a retry: already stored
       create_temp(id, dir, [=, this](const std::string& temp, const handle& fh) {
         if (auto it = ops.find(id); it != ops.end()) it->second.temp.emplace(dir, temp);
-        write_all(id, fh, 0, value, ops.at(id).args, [=, this] {
+        write_durably(id, fh, 0, value, ops.at(id).args, [=, this] {
           if (auto it = ops.find(id); it != ops.end()) it->second.temp.reset();  // renamed or removed below
           stamp_and_rename(id, dir, temp, fh, path->name, ver);
         });

@@ -1,6 +1,7 @@
-// FERRY_STORE chunked uploads on NFS: WRITE_OPEN creates a temporary beside the target, chunks are
-// FILE_SYNC WRITEs into it at their offsets, COMMIT checks the size and the version and renames it over
-// the target, ABORT removes it. Nothing of the object is held in memory.
+// FERRY_STORE chunked uploads on NFS: WRITE_OPEN creates a temporary beside the target, each chunk is
+// written durably into it at its offset (UNSTABLE WRITEs + COMMIT) before it is acknowledged, COMMIT
+// checks the size and the version and renames it over the target, ABORT removes it. Nothing of the
+// object is held in memory beyond the chunk in flight.
 #include "actors/nfs3/detail/backend_state.hpp"
 #include "actors/nfs3/version_time.hpp"
 
@@ -48,7 +49,7 @@ void backend_state::run_write_chunk(std::uint64_t id, const proto::store::write_
   auto it = uploads.find(a.upload_id);
   if (it == uploads.end()) return answer_status(id, proto::status::no_upload, no_upload(a.upload_id));
   it->second.touched = now();
-  write_all(id, it->second.temp_fh, a.offset, a.data, ops.at(id).args,
+  write_durably(id, it->second.temp_fh, a.offset, a.data, ops.at(id).args,
             [this, id] { answer(id, proto::reply{proto::status::ok, {}}); });
 }
 

@@ -1,19 +1,23 @@
 // nfs3_backend against a real nfs-ganesha: every FERRY_STORE operation, the on-disk mapping seen from
-// the export directory itself, versions in mtime, rpcbind discovery, and an unreachable server.
+// the export directory itself, versions in mtime, rpcbind discovery, an unreachable server, durable
+// writes (UNSTABLE + COMMIT, resent when a tapped link changes the write verifier), UMNT at shutdown.
 #include <catch2/catch.hpp>
 
 #include <caf/all.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "actors/nfs3/nfs3_backend.hpp"
 #include "actors/nfs3/object_path.hpp"
 #include "actors/rpc_connection/tcp_link.hpp"
 #include "ganesha_server.hpp"
+#include "rpc_tap.hpp"
 #include "transport/io_thread.hpp"
 #include "xdr/codec.hpp"
 #include "xdr/protocol/nfs3.hpp"
@@ -33,6 +37,7 @@ constexpr auto bound = 15s;  // the longest any single wait may take
 struct rig {
   test::ganesha_server nfs;
   transport::io_thread io;  // outlives the actor system, hence every link
+  std::shared_ptr<test::rpc_tap> tap = std::make_shared<test::rpc_tap>();  // every link of every backend
   std::unique_ptr<caf::actor_system_config> cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::unique_ptr<caf::scoped_actor> self;
@@ -60,7 +65,9 @@ struct rig {
     c.connect_timeout = 1s;
     c.setup_timeout = 2s;
     c.listener = caf::actor_cast<caf::actor>(self->ptr());
-    c.links = [this](std::uint16_t port) { return tcp_link_factory(io.context(), {"127.0.0.1", port, {}}); };
+    c.links = [this](std::uint16_t port) {
+      return tap->wrap(tcp_link_factory(io.context(), {"127.0.0.1", port, {}}));
+    };
     return spawn_nfs3_backend(*sys, c);
   }
 
@@ -102,7 +109,27 @@ struct rig {
     return out;
   }
   shared_bytes keep;  // the last reply record: decoded views point into it
+
+  /// NFSv3 procedure `proc` calls sent so far, by every backend of this rig.
+  std::size_t nfs_sent(std::uint32_t proc) const { return tap->sent(proto::nfs3::program, proc); }
+
+  /// Sends `b` an exit and waits until it is gone; how long that took.
+  std::chrono::steady_clock::duration stop(const caf::actor& b, caf::exit_reason why) {
+    (*self)->monitor(b);
+    const auto start = std::chrono::steady_clock::now();
+    caf::anon_send_exit(b, why);
+    bool down = false;
+    (*self)->receive([&](caf::down_msg&) { down = true; }, caf::after(bound) >> [] {});
+    REQUIRE(down);
+    return std::chrono::steady_clock::now() - start;
+  }
 };
+
+bool no_temporaries(const std::filesystem::path& dir) {
+  for (auto& d : std::filesystem::recursive_directory_iterator(dir))
+    if (d.path().filename().string().rfind(".ferry-tmp-", 0) == 0) return false;
+  return true;
+}
 
 std::string text(xdr::bytes_view b) { return std::string{xdr::as_chars(b)}; }
 
@@ -216,6 +243,7 @@ TEST_CASE("the NFS backend performs every FERRY_STORE operation on a real nfs-ga
     REQUIRE(open.code == status::ok);
     const auto id = open.up.upload_id;
     const std::size_t chunk = 1048576;
+    const auto commits_before = r.nfs_sent(proto::nfs3::procs::commit);
     // Out of order, as a pipelining router may deliver them.
     for (std::size_t at : {2 * chunk, 0 * chunk, 3 * chunk, 1 * chunk}) {
       auto n = std::min(chunk, data.size() - at);
@@ -223,6 +251,8 @@ TEST_CASE("the NFS backend performs every FERRY_STORE operation on a real nfs-ga
                                     ps::write_chunk_args{id, at, xdr::bytes_view{data}.subspan(at, n)});
       REQUIRE(c.code == status::ok);
     }
+    // Each chunk was acknowledged after its COMMIT (ganesha answers UNSTABLE WRITEs UNSTABLE).
+    CHECK(r.nfs_sent(proto::nfs3::procs::commit) - commits_before == 4);
     auto bad = r.call<proto::write_res>(b, ps::proc::write_commit, ps::write_commit_args{id + 1000, data.size()});
     CHECK(bad.code == status::no_upload);
     auto done = r.call<proto::write_res>(b, ps::proc::write_commit, ps::write_commit_args{id, data.size()});
@@ -377,4 +407,124 @@ TEST_CASE("concurrent writes of one key through one backend leave the newest ver
   CHECK(g.found.info.ver.hlc == hlc_at(1024));
   CHECK(text(g.found.data) == "value 24");
   caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+bytes pattern(std::size_t n, unsigned seed) {
+  bytes d(n);
+  for (std::size_t i = 0; i < n; ++i) d[i] = static_cast<xdr::byte>(i * 131 + seed * 7 + i / 4099);
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("a write verifier that changed before COMMIT makes the backend write every piece again, and the bytes "
+          "read back identical",
+          "[nfs3][integration][durability]") {
+  rig r;
+  if (r.skipped()) return;
+  auto b = r.ready_backend();
+  namespace procs = proto::nfs3::procs;
+
+  SECTION("a PUT of several MiB, more than one WRITE piece") {
+    const auto data = pattern(5 * 1048576 + 4321, 1);
+    // Once without interference: pieces UNSTABLE, one COMMIT.
+    auto writes = r.nfs_sent(procs::write), commits = r.nfs_sent(procs::commit);
+    REQUIRE(r.call<proto::write_res>(b, ps::proc::put, ps::put_args{xdr::as_bytes(std::string("steady")), data, {hlc_at(2), 7}})
+                .code == status::ok);
+    const auto pieces = r.nfs_sent(procs::write) - writes;
+    CHECK(pieces > 1);
+    CHECK(r.nfs_sent(procs::commit) - commits == 1);
+
+    // The first COMMIT answers another verifier, as after a server restart: every piece again, a second COMMIT.
+    r.tap->change_commit_verifiers(1);
+    writes = r.nfs_sent(procs::write);
+    commits = r.nfs_sent(procs::commit);
+    auto w = r.call<proto::write_res>(b, ps::proc::put, ps::put_args{xdr::as_bytes(std::string("resent")), data, {hlc_at(3), 7}});
+    REQUIRE(w.code == status::ok);
+    CHECK(r.nfs_sent(procs::write) - writes == 2 * pieces);
+    CHECK(r.nfs_sent(procs::commit) - commits == 2);
+    auto g = r.call<proto::get_res>(b, ps::proc::get, ps::key_args{xdr::as_bytes(std::string("resent"))});
+    REQUIRE(g.code == status::ok);
+    CHECK(bytes(g.found.data.begin(), g.found.data.end()) == data);
+    CHECK(no_temporaries(r.nfs.export_dir()));
+  }
+
+  SECTION("an upload chunk is resent alone; the chunks acknowledged before stay as they were") {
+    const auto data = pattern(3 * 1048576, 2);
+    auto open = r.call<proto::write_open_res>(
+        b, ps::proc::write_open, ps::write_open_args{xdr::as_bytes(std::string("uploaded")), {hlc_at(4), 7}, data.size()});
+    REQUIRE(open.code == status::ok);
+    const std::size_t chunk = 1048576;
+    for (std::size_t at = 0; at < data.size(); at += chunk) {
+      if (at == chunk) r.tap->change_commit_verifiers(1);  // the second chunk meets a "restart"
+      const auto writes = r.nfs_sent(procs::write);
+      auto c = r.call<proto::reply>(b, ps::proc::write_chunk,
+                                    ps::write_chunk_args{open.up.upload_id, at, xdr::bytes_view{data}.subspan(at, chunk)});
+      REQUIRE(c.code == status::ok);
+      CHECK(r.nfs_sent(procs::write) - writes == (at == chunk ? 2u : 1u));  // ganesha's wtpref is 1 MiB
+    }
+    REQUIRE(r.call<proto::write_res>(b, ps::proc::write_commit, ps::write_commit_args{open.up.upload_id, data.size()}).code ==
+            status::ok);
+    auto g = r.call<proto::get_res>(b, ps::proc::get, ps::key_args{xdr::as_bytes(std::string("uploaded"))});
+    REQUIRE(g.code == status::ok);
+    CHECK(bytes(g.found.data.begin(), g.found.data.end()) == data);
+  }
+
+  SECTION("a verifier that changes in every round fails the PUT IO_ERROR, naming why, and stores nothing") {
+    const auto data = pattern(2 * 1048576, 3);
+    r.tap->change_commit_verifiers(3);
+    const auto commits = r.nfs_sent(procs::commit);
+    auto w = r.call<proto::write_res>(b, ps::proc::put, ps::put_args{xdr::as_bytes(std::string("never-durable")), data, {hlc_at(5), 7}});
+    CHECK(w.code == status::io_error);
+    CHECK_THAT(std::string(w.detail), Catch::Contains("write verifier changed 3 times"));
+    CHECK(r.nfs_sent(procs::commit) - commits == 3);
+    auto s = r.call<proto::stat_res>(b, ps::proc::stat, ps::key_args{xdr::as_bytes(std::string("never-durable"))});
+    CHECK(s.code == status::not_found);
+    // The failed op removes its temporary (REMOVE, best effort, answered to nobody): wait for it.
+    const auto until = std::chrono::steady_clock::now() + bound;
+    while (!no_temporaries(r.nfs.export_dir()) && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(10ms);
+    CHECK(no_temporaries(r.nfs.export_dir()));
+  }
+  r.stop(b, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("a backend told to shut down unmounts the export but a killed one does not, and neither waits long",
+          "[nfs3][integration][umount]") {
+  rig r;
+  if (r.skipped()) return;
+  const auto mnt = proto::nfs3::mount_program;
+  namespace procs = proto::nfs3::procs;
+
+  SECTION("user_shutdown: UMNT of the export, answered by the server") {
+    auto b = r.ready_backend();
+    CHECK(r.tap->answered(mnt, procs::mnt) == 1);
+    CHECK(r.tap->sent(mnt, procs::umnt) == 0);
+    const auto took = r.stop(b, caf::exit_reason::user_shutdown);
+    CHECK(r.tap->sent(mnt, procs::umnt) == 1);
+    CHECK(r.tap->answered(mnt, procs::umnt) == 1);
+    CHECK(took < 500ms);
+  }
+  SECTION("kill: no UMNT") {
+    auto b = r.ready_backend();
+    r.stop(b, caf::exit_reason::kill);
+    CHECK(r.tap->sent(mnt, procs::umnt) == 0);
+  }
+  SECTION("a hung server: the UMNT goes unanswered and the backend still ends within umount_timeout") {
+    auto b = r.ready_backend();
+    r.nfs.pause();
+    const auto took = r.stop(b, caf::exit_reason::user_shutdown);
+    r.nfs.resume();
+    CHECK(r.tap->answered(mnt, procs::umnt) == 0);
+    CHECK(took >= 450ms);
+    CHECK(took < 1500ms);
+  }
+  SECTION("never mounted: it ends at once") {
+    auto b = r.backend(1, 1);  // nothing listens on port 1
+    const auto took = r.stop(b, caf::exit_reason::user_shutdown);
+    CHECK(r.tap->sent(mnt, procs::umnt) == 0);
+    CHECK(took < 300ms);
+  }
 }

@@ -69,6 +69,24 @@ TEST_CASE("NFSv3 results round-trip through encode and decode", "[nfs3][xdr]") {
     CHECK(back->verf == w.verf);
     check_truncations<nfs::write_res>(wire);
   }
+  SECTION("COMMIT with its verifier, and its failure arm without one") {
+    nfs::commit_res c{nfs::stat::ok, {false, {}, {true, some_attr()}}, {8, 7, 6, 5, 4, 3, 2, 1}};
+    auto wire = bytes_of(c);
+    auto back = xdr::decode<nfs::commit_res>(wire);
+    REQUIRE(back);
+    CHECK(back->verf == c.verf);
+    CHECK(std::vector<xdr::byte>(wire.end() - 8, wire.end()) == std::vector<xdr::byte>{8, 7, 6, 5, 4, 3, 2, 1});
+    check_truncations<nfs::commit_res>(wire);
+    nfs::commit_res fail{nfs::stat::io, {}, {}};
+    auto fwire = bytes_of(fail);
+    CHECK(fwire.size() == 4 + 4 + 4);  // status, no pre-op attributes, no post-op attributes
+    auto fback = xdr::decode<nfs::commit_res>(fwire);
+    REQUIRE(fback);
+    CHECK(fback->status == nfs::stat::io);
+    const auto args = bytes_of(nfs::commit_args{fh, 1u << 20, 65536});
+    CHECK(args.size() == 4 + 12 + 8 + 4);
+    CHECK(xdr::decode<nfs::commit_args>(args)->count == 65536);
+  }
   SECTION("READDIRPLUS entry lists of 0, 1 and 3 entries") {
     for (std::size_t n : {0u, 1u, 3u}) {
       nfs::readdirplus_res r;

@@ -6,7 +6,7 @@
 
 using namespace ferry::config;
 
-TEST_CASE("an nfs3 URL gives host, export and options; ports default to rpcbind discovery", "[nfs3][config]") {
+TEST_CASE("an nfs3 URL gives host, export and options, and ports default to rpcbind discovery", "[nfs3][config]") {
   auto plain = std::get<nfs3_url>(parse_nfs3_url("nfs3://127.0.0.1/export"));
   CHECK(plain.host == "127.0.0.1");
   CHECK(plain.export_path == "/export");

@@ -181,6 +181,15 @@ bool xdr_apply(P& p, write_args& x) {
   return p(x.file, max_fhsize) && p(x.offset) && p(x.count) && p(x.stable) && p(x.data, max_data);
 }
 
+/// COMMIT: flush [offset, offset + count) of the file to stable storage; count 0: to the end of the file.
+struct commit_args {
+  bytes_view file;
+  std::uint64_t offset = 0;
+  std::uint32_t count = 0;
+};
+template <class P>
+bool xdr_apply(P& p, commit_args& x) { return p(x.file, max_fhsize) && p(x.offset) && p(x.count); }
+
 struct read_args {
   bytes_view file;
   std::uint64_t offset = 0;
@@ -274,6 +283,19 @@ bool xdr_apply(P& p, write_res& x) {
   return x.status != stat::ok || (p(x.count) && p(x.committed) && p(x.verf));
 }
 
+/// COMMIT3res: `verf` is the server's write verifier now; it differs from a WRITE's when the server
+/// restarted since (and lost that WRITE if it was UNSTABLE).
+struct commit_res {
+  std::uint32_t status = stat::ok;
+  wcc_data file_wcc;
+  verifier verf{};  // ok
+};
+template <class P>
+bool xdr_apply(P& p, commit_res& x) {
+  if (!(p(x.status) && p(x.file_wcc))) return false;
+  return x.status != stat::ok || p(x.verf);
+}
+
 struct read_res {
   std::uint32_t status = stat::ok;
   post_op_attr file_attr;
@@ -365,7 +387,7 @@ bool xdr_apply(P& p, fsinfo_res& x) {
 
 // --- MOUNT v3 and PMAP v2 ------------------------------------------------------------------------
 
-struct mnt_args {  // MNT and UMNT
+struct mnt_args {  // MNT and UMNT (whose result is void: proto::nfs3::empty)
   std::string_view dirpath;
 };
 template <class P>

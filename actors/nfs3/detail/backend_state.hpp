@@ -16,10 +16,12 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
+#include <spdlog/common.h>
 
 #include "actors/nfs3/nfs3_backend.hpp"
 #include "actors/nfs3/nfs_status.hpp"
 #include "actors/nfs3/object_path.hpp"
+#include "actors/nfs3/write_rounds.hpp"
 #include "actors/rpc_connection/call_args.hpp"
 #include "xdr/codec.hpp"
 #include "xdr/protocol/nfs3.hpp"
@@ -54,9 +56,13 @@ struct upload {
   time_point touched;    // open or last chunk
 };
 
+/// One write_durably call across its rounds (defined in nfs_steps.cpp).
+struct durable_write;
+
 struct backend_state {
   static inline const char* name = "nfs3_backend";
-  enum class phase { discovering, mounting, starting, ready, down };
+  /// unmounting: told to shut down, UMNT on its way; calls are refused, the open ones finish or not.
+  enum class phase { discovering, mounting, starting, ready, down, unmounting };
 
   caf::stateful_actor<backend_state>* self = nullptr;
   nfs3_backend_config cfg;
@@ -69,6 +75,7 @@ struct backend_state {
   std::uint64_t setup_epoch = 0;
   std::string last_problem;
   time_point started;  // why start-up has not finished, for connection_state_changed
+  time_point umount_by;  // unmounting: the backend quits by then, UMNT answered or not
 
   std::unordered_map<std::string, handle> dirs;  // fan-out directory name -> handle
   std::unordered_map<std::uint64_t, op> ops;
@@ -161,9 +168,18 @@ struct backend_state {
   void resolve_dir(std::uint64_t id, const std::string& dir, bool create,
                    std::function<void(const handle*)> then);
 
-  /// Writes `data` at `offset` of `fh` in wtmax pieces, all in flight at once, FILE_SYNC.
-  void write_all(std::uint64_t id, const handle& fh, std::uint64_t offset, xdr::bytes_view data,
-                 std::shared_ptr<const void> owner, std::function<void()> then);
+  /// Writes `data` at `offset` of `fh` to stable storage, then `then()`: wtmax pieces, all in flight at
+  /// once, UNSTABLE, then COMMIT of the range; all sent again while the server's write verifier changes
+  /// under them, at most nfs3::max_write_rounds rounds, then IO_ERROR. `owner` keeps `data` alive.
+  void write_durably(std::uint64_t id, const handle& fh, std::uint64_t offset, xdr::bytes_view data,
+                     std::shared_ptr<const void> owner, std::function<void()> then);
+  void send_write_round(std::uint64_t id, std::shared_ptr<durable_write> w);
+  void commit_write_round(std::uint64_t id, std::shared_ptr<durable_write> w);
+  void verifier_changed(std::uint64_t id, std::shared_ptr<durable_write> w, nfs3::write_verdict verdict,
+                        const char* when);
+  /// To the event_log actor registered as cfg.event_log_name, if any.
+  void log(spdlog::level::level_enum level, std::string what,
+           std::vector<std::pair<std::string, std::string>> fields);
   /// Reads [offset, offset + length) of `fh` in rtmax pieces; `then` gets the bytes.
   void read_all(std::uint64_t id, const handle& fh, std::uint64_t offset, std::uint64_t length,
                 std::function<void(std::shared_ptr<std::vector<xdr::byte>>)> then);
