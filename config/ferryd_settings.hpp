@@ -59,7 +59,7 @@ struct shm_settings {
 /// [runtime]: threads.
 struct runtime_settings {
   std::string scheduler = "sharing";  // CAF scheduler policy, "sharing" or "stealing" (DESIGN.md §9)
-  unsigned scheduler_threads = 0;     // CAF worker threads, 0..256; 0 = CAF's default (one a core)
+  unsigned scheduler_threads = 0;     // CAF worker threads, 0..256; 0 = one a core (not CAF's max(cores, 4))
   unsigned asio_threads = 1;          // threads running the Asio I/O context, 1..256
   bool meters = true;                 // per-actor meters (actors/metering); off only to measure their cost
   friend bool operator==(const runtime_settings&, const runtime_settings&) = default;

@@ -381,7 +381,8 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg, const ferryd_
     cfg.set("scheduler.policy", caf::atom("stealing"));
   else
     cfg.set("scheduler.policy", caf::atom("sharing"));
-  if (s.runtime.scheduler_threads > 0) cfg.set("scheduler.max-threads", static_cast<std::size_t>(s.runtime.scheduler_threads));
+  cfg.set("scheduler.max-threads", static_cast<std::size_t>(fd::caf_worker_threads(s.runtime.scheduler_threads,
+                                                                                   std::thread::hardware_concurrency())));
   cfg.set("logger.verbosity", caf::atom("quiet"));
   fa::add_rpc_error_category(cfg);
   ferry::admin::add_admin_types(cfg);

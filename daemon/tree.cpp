@@ -11,6 +11,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "actors/event_log/event_log.hpp"
 #include "actors/listener/listener_actor.hpp"
 #include "actors/metering/metered.hpp"
@@ -229,6 +231,10 @@ session_defaults session_defaults_of(const config::ferryd_settings& s) {
   d.record.max_record_size = s.limits.max_record_bytes;
   d.shm = {s.shm.enabled, s.shm.max_region_bytes, s.shm.max_total_bytes, s.shm.max_slots_in_flight};
   return d;
+}
+
+unsigned caf_worker_threads(unsigned configured, unsigned hardware) noexcept {
+  return configured > 0 ? configured : std::max(1u, hardware);
 }
 
 std::string store_child_id(const std::string& server) { return "store " + server; }

@@ -108,6 +108,11 @@ class runtime {
 
 session_defaults session_defaults_of(const config::ferryd_settings& s);
 
+/// CAF worker threads for runtime.scheduler_threads on a machine with `hardware` cores: the setting, or
+/// for 0 one a core (at least 1). Not CAF's own default, max(cores, 4): measured on 2 cores with
+/// bench/run-threads, 4 workers cost 20-30 % of small-op throughput against 2 (bench/README.md).
+unsigned caf_worker_threads(unsigned configured, unsigned hardware) noexcept;
+
 /// The whole tree for `s`.
 supervision::supervisor_spec root_spec(const config::ferryd_settings& s, runtime& rt);
 

@@ -100,6 +100,14 @@ std::map<std::string, caf::actor_id> without_prefix(std::map<std::string, caf::a
 
 }  // namespace
 
+TEST_CASE("runtime.scheduler_threads = 0 means one CAF worker a core, not CAF's own max(cores, 4)",
+          "[ferryd][runtime]") {
+  CHECK(ferry::daemon::caf_worker_threads(0, 2) == 2);
+  CHECK(ferry::daemon::caf_worker_threads(0, 16) == 16);
+  CHECK(ferry::daemon::caf_worker_threads(0, 0) == 1);  // hardware_concurrency may say "unknown"
+  CHECK(ferry::daemon::caf_worker_threads(3, 2) == 3);  // a setting is taken as it is
+}
+
 TEST_CASE("a fault in one rpc_connection restarts that store's connections and nothing else",
           "[ferryd][containment]") {
   in_process_ferryd d;
