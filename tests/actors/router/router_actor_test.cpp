@@ -70,23 +70,27 @@ TEST_CASE_METHOD(fixture, "a write whose quorum is out of reach answers UNAVAILA
   CHECK(stats().open_requests == 0);
 }
 
+/// A 500 ms PUT to replicas that never answer: nothing before `answered_at`, then TIMEDOUT exactly once.
+void expect_silent_write_timedout_at(fixture& f, std::chrono::milliseconds answered_at) {
+  for (const auto& id : f.ids) f.world->modes[id] = mode::silent;
+  f.self->send(f.router, f.put("k", "v", 500ms));
+  f.sched.run();
+  CHECK(f.stats().open_requests == 1);
+  f.sched.advance_time(answered_at - 1ms);
+  f.sched.run();
+  CHECK(f.replies<write_reply>().empty());
+  f.sched.advance_time(1ms);
+  f.sched.run();
+  auto got = f.replies<write_reply>();
+  REQUIRE(got.size() == 1);
+  CHECK(got.front().code == status::timedout);
+  f.expect_late_answers_dropped_and_state_freed<write_reply>();
+}
+
 TEST_CASE_METHOD(fixture, "a write to silent replicas that must all answer (W = R) answers TIMEDOUT exactly once at its deadline",
                  "[router]") {
   start(3, 3, 3);
-  for (const auto& id : ids) world->modes[id] = mode::silent;
-  self->send(router, put("k", "v", 500ms));
-  sched.run();
-  CHECK(replies<write_reply>().empty());
-  CHECK(stats().open_requests == 1);
-  sched.advance_time(499ms);
-  sched.run();
-  CHECK(replies<write_reply>().empty());
-  sched.advance_time(1ms);
-  sched.run();
-  auto got = replies<write_reply>();
-  REQUIRE(got.size() == 1);
-  CHECK(got.front().code == status::timedout);
-  expect_late_answers_dropped_and_state_freed<write_reply>();
+  expect_silent_write_timedout_at(*this, 500ms);
 }
 
 TEST_CASE_METHOD(fixture, "with W < R a write's calls end a reserve before the deadline, so silent replicas are answered TIMEDOUT in time",
@@ -94,18 +98,7 @@ TEST_CASE_METHOD(fixture, "with W < R a write's calls end a reserve before the d
   // The reserve is a tenth of the time left (at least the attempt floor, at most 100 ms): 50 ms of 500 ms.
   // A straggler's call ending early is what lets its connection, stalled, close before the client gives up.
   start(3, 3, 2);
-  for (const auto& id : ids) world->modes[id] = mode::silent;
-  self->send(router, put("k", "v", 500ms));
-  sched.run();
-  sched.advance_time(449ms);
-  sched.run();
-  CHECK(replies<write_reply>().empty());
-  sched.advance_time(1ms);
-  sched.run();
-  auto got = replies<write_reply>();
-  REQUIRE(got.size() == 1);
-  CHECK(got.front().code == status::timedout);
-  expect_late_answers_dropped_and_state_freed<write_reply>();
+  expect_silent_write_timedout_at(*this, 450ms);
 }
 
 TEST_CASE_METHOD(fixture, "HLC versions of successive writes strictly increase while the wall clock stands still",
