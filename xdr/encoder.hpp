@@ -56,6 +56,16 @@ class encoder {
 
   void clear();
 
+  /// Makes room for `owned_bytes` copied bytes and `segments` gather segments without reallocating: for
+  /// a caller that knows about how much it will encode (a batch like the previous one).
+  void reserve(std::size_t owned_bytes, std::size_t segments) {
+    owned_.reserve(owned_bytes);
+    segments_.reserve(segments);
+  }
+  /// Bytes held in the owned buffer, and gather segments: what reserve() would want for the same again.
+  std::size_t owned_size() const noexcept { return owned_.size(); }
+  std::size_t segment_count() const noexcept { return segments_.size(); }
+
  private:
   struct segment {
     const byte* external;  // null: bytes [offset, offset+length) of owned_

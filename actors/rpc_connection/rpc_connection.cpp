@@ -169,8 +169,15 @@ struct rpc_connection_state {
     if (batch_calls == 0) return;
     ++stats.batches;
     ++batches_flushed;
+    const auto bytes = batch.body.owned_size(), segments = batch.body.segment_count();
+    const auto owners = batch.owners.size();
     io->send(std::move(batch));
     batch = outgoing_batch{};
+    // The next batch is likely the size of this one: one allocation up front instead of the doubling
+    // steps (under load a batch holds hundreds of calls; glibc consolidates its fast bins before every
+    // allocation that large, a tenth of ferryd's CPU when it grew step by step).
+    batch.body.reserve(bytes, segments);
+    batch.owners.reserve(owners);
     batch_calls = 0;
   }
 

@@ -75,6 +75,7 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
         [weak](const transport::close_reason& why) {
           if (auto self = weak.lock()) self->report_closed(why.describe());
         });
+    stream_->keep_read_buffer();  // a store connection is busy: no allocation per read
     stream_->start();
     caf::anon_send(owner_, link_opened{conn_});
   }

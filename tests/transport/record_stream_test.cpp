@@ -94,6 +94,35 @@ TEST_CASE_METHOD(pair_fixture, "records written in one burst arrive one by one a
   s->close();
 }
 
+TEST_CASE_METHOD(pair_fixture, "an idle stream gives its read buffer back unless told to keep it, and a grown one always",
+                 "[transport]") {
+  stream_protocol::socket idle_peer(ioc), busy_peer(ioc);
+  collected idle_got, busy_got;
+  auto idle = make_stream(idle_peer, idle_got);
+  auto busy = make_stream(busy_peer, busy_got);
+  busy->keep_read_buffer();
+  write_raw(idle_peer, framed("small"));
+  write_raw(busy_peer, framed("small"));
+  run_until([&] { return idle_got.records.size() == 1 && busy_got.records.size() == 1; });
+  drain_ready();
+  CHECK(idle->read_buffer_capacity() == 0);  // thousands of idle client sessions hold no buffer
+  CHECK(busy->read_buffer_capacity() == unix_record_stream::read_chunk);  // a store connection keeps one
+  // A buffer grown for a large record stays while large records come, and goes once a small one follows.
+  const std::string large(300'000, 'x');
+  const auto large_record = framed(large);  // more than the socket pair buffers: written while the stream reads
+  boost::asio::async_write(busy_peer, boost::asio::buffer(large_record), [](const boost::system::error_code&, std::size_t) {});
+  run_until([&] { return busy_got.records.size() == 2; });
+  drain_ready();
+  CHECK(busy->read_buffer_capacity() > unix_record_stream::read_chunk);
+  write_raw(busy_peer, framed("small again"));
+  run_until([&] { return busy_got.records.size() == 3; });
+  drain_ready();
+  CHECK(busy->read_buffer_capacity() == 0);
+  CHECK(busy_got.records.back() == "small again");
+  idle->close();
+  busy->close();
+}
+
 TEST_CASE_METHOD(pair_fixture, "a record arriving byte by byte is delivered once complete", "[transport]") {
   stream_protocol::socket peer(ioc);
   collected got;
