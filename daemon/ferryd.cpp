@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <random>
 #include <set>
+#include <atomic>
 #include <thread>
 
 #include "actors/event_log/event_log.hpp"
@@ -133,6 +134,11 @@ class daemon_process {
       int sig = sigtimedwait(&set, nullptr, &tick);
       queue_.run_queued();
       if (drain_requested_) {
+        // The drain job ran; its answer leaves on the admin actor's thread. Bounded: a lost admin still
+        // lets ferryd exit.
+        const auto until = std::chrono::steady_clock::now() + 5s;
+        while (!drain_answered_.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < until)
+          std::this_thread::sleep_for(1ms);
         drain(0);
         return stop() ? 0 : 1;
       }
@@ -259,6 +265,9 @@ class daemon_process {
             return ferry::admin::drain_reply{rt_.budget()->sessions(), rt_.budget()->calls_in_flight()};
           },
           std::chrono::seconds(30));
+      // From here the admin actor sends the answer; the main thread waits for this before it stops the
+      // tree (and the middleman with the process), or ferryctl could be left without one.
+      drain_answered_.store(true, std::memory_order_release);
       return r ? *r : ferry::admin::drain_reply{};
     };
   }
@@ -373,6 +382,7 @@ class daemon_process {
   std::unique_ptr<ferry::transport::io_thread> metrics_io_;
   std::unique_ptr<ferry::transport::metrics_endpoint> metrics_;  // closed before the tree stops
   bool drain_requested_ = false;  // main thread only
+  std::atomic<bool> drain_answered_{false};  // set by the admin actor's thread, read by the main thread
   std::string tcp_address_;       // the TCP listener's bound address, "" when none
 };
 
