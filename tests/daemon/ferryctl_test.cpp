@@ -131,8 +131,9 @@ TEST_CASE("ferryctl: tree, a restarted child's count, cluster view with an unrea
   // Reload on B: its file gains the second store.
   std::ofstream(cfg_b) << "[stores]\nservers = [\"" << stores[0].address() << "\", \"" << stores[1].address()
                        << "\"]\nreplicas = 1\nwrite_quorum = 1\n";
-  // Steering commands get 10 s (the default 3 s bounds a view): a sanitizer build on two loaded cores
-  // once took longer than 3 s to answer a drain, which is not what this test is about.
+  // Steering commands get 10 s (the default 3 s bounds a view; a reload on a loaded sanitizer build can
+  // take a while). A drain answer that never came (twice in CI) was ferryd exiting before its admin
+  // actor had sent it: the main thread now waits for that (daemon/ferryd.cpp).
   auto rl = ferryctl({"--node", nb, "--timeout", "10000", "reload"});
   INFO(rl.text());
   CHECK(rl.exit_code == 0);
