@@ -217,7 +217,7 @@ std::optional<settings_problem> check_limits(const limits_settings& l) {
   return std::nullopt;
 }
 
-std::optional<settings_problem> check_shm(const shm_settings& m) {
+std::optional<settings_problem> check_shm(const session::shm::shm_limits& m) {
   if (m.max_region_bytes < 4096 || m.max_region_bytes > (1ull << 40))
     return one("shm.max_region_bytes", "must be in 4096..1099511627776");
   if (m.max_total_bytes < m.max_region_bytes)

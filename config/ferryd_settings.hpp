@@ -11,6 +11,7 @@
 #include "actors/listener/accept_policy.hpp"
 #include "actors/router/deadline_budget.hpp"
 #include "actors/router/server_health.hpp"
+#include "actors/session/shm_limits.hpp"
 #include "config/store_settings.hpp"  // settings_error, split_host_port
 
 namespace ferry::config {
@@ -44,16 +45,6 @@ struct limits_settings {
   std::uint64_t memory_budget_bytes = 1ull << 30;          // all sessions together; beyond: OVERLOADED replies
   std::uint32_t max_record_bytes = (16u << 20) + (64u << 10);  // largest client record: 16 MiB value + room
   friend bool operator==(const limits_settings&, const limits_settings&) = default;
-};
-
-/// [shm]: the shared-memory bulk path (issue 12), per session and for the host. A reload applies to
-/// sessions that attach after it.
-struct shm_settings {
-  bool enabled = true;                            // false: FC_SHM_ATTACH is refused, libferry uses the socket
-  std::uint64_t max_region_bytes = 256ull << 20;  // one session's region
-  std::uint64_t max_total_bytes = 2ull << 30;     // all sessions' regions mapped together
-  std::uint32_t max_slots_in_flight = 128;        // one session's slot calls in flight; more: OVERLOADED
-  friend bool operator==(const shm_settings&, const shm_settings&) = default;
 };
 
 /// [runtime]: threads.
@@ -94,7 +85,7 @@ struct ferryd_settings {
   daemon_settings daemon;
   stores_settings stores;
   limits_settings limits;
-  shm_settings shm;
+  session::shm::shm_limits shm;         // [shm]: the shared-memory bulk path, defaults in shm_limits.hpp
   router::deadline_settings deadlines;  // [deadlines], durations as *_ms integers
   router::health_settings health;       // [health], durations as *_ms, outlier_min_latency_us
   runtime_settings runtime;

@@ -229,7 +229,7 @@ session_defaults session_defaults_of(const config::ferryd_settings& s) {
   d.deadlines = s.deadlines;
   d.flow = {s.limits.session_max_inflight_calls, s.limits.session_max_inflight_bytes};
   d.record.max_record_size = s.limits.max_record_bytes;
-  d.shm = {s.shm.enabled, s.shm.max_region_bytes, s.shm.max_total_bytes, s.shm.max_slots_in_flight};
+  d.shm = s.shm;
   return d;
 }
 

@@ -12,19 +12,11 @@
 #include <string>
 
 #include "actors/session/memory_budget.hpp"
+#include "actors/session/shm_limits.hpp"
 #include "xdr/bytes.hpp"
 #include "xdr/protocol/common.hpp"
 
 namespace ferry::session::shm {
-
-/// What ferryd accepts: the [shm] table of its configuration (config/ferryd_settings.hpp), handed to each
-/// new session's io through socket_io_options::shm (a reload applies to sessions accepted after it).
-struct shm_limits {
-  bool enabled = true;                            ///< false: FC_SHM_ATTACH answers BAD_REQUEST
-  std::uint64_t max_region_bytes = 256ull << 20;  ///< one session's region
-  std::uint64_t max_total_bytes = 2ull << 30;     ///< all sessions' regions mapped in this ferryd together
-  std::uint32_t max_slots_in_flight = 128;        ///< one session's slot calls in flight; more: OVERLOADED
-};
 
 /// A descriptor received with SCM_RIGHTS, closed when the owner goes.
 class owned_fd {
