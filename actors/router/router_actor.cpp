@@ -339,8 +339,7 @@ void time_out(router_actor self, std::uint64_t id) {
 /// What a request that need not wait for every replica keeps back from its calls' time, so that when some
 /// stay silent it still answers while the client waits (libferry gives up at the deadline): a tenth of the
 /// time left, at least the attempt floor, at most 100 ms.
-duration calls_reserve(router_actor self, time_point deadline) {
-  const auto left = deadline - self->clock().now();
+duration calls_reserve(router_actor self, duration left) {
   return std::max<duration>(self->state.cfg.deadlines.attempt_floor,
                             std::min<duration>(left / 10, std::chrono::milliseconds(100)));
 }
@@ -352,7 +351,7 @@ duration calls_reserve(router_actor self, time_point deadline) {
 duration write_budget(router_actor self, time_point deadline, std::size_t calls, std::size_t needed) {
   const auto left = deadline - self->clock().now();
   if (calls <= needed) return left;
-  const auto reserve = calls_reserve(self, deadline);
+  const auto reserve = calls_reserve(self, left);
   return left > 2 * reserve ? left - reserve : left;
 }
 
@@ -770,7 +769,7 @@ void start_read(router_actor self, caf::typed_response_promise<Reply>& rp, xdr::
   op.quorum = std::clamp<std::size_t>(available, 1, op.wanted);
   // A read waiting for several replicas ends its calls a little before the client's deadline, so that
   // when the others stay silent it answers with what it holds while the client still waits.
-  op.calls_end = op.quorum > 1 ? deadline - calls_reserve(self, deadline) : deadline;
+  op.calls_end = op.quorum > 1 ? deadline - calls_reserve(self, deadline - now) : deadline;
   const auto id = open(self, deadline, std::move(op));
   advance_read(self, id);
 }

@@ -132,8 +132,7 @@ TEST_CASE("offered far more than its capacity, ferryd sheds OVERLOADED, keeps se
   const double served = tally::rate(t.ok, 5, 8);
   const double shed = tally::rate(t.shed, 5, 8);
   const double recovered = tally::rate(t.ok, dropped, dropped + 1);
-  std::uint64_t others = 0, shed_total = 0;
-  for (int i = 0; i < max_seconds; ++i) others += t.other[static_cast<std::size_t>(i)], shed_total += t.shed[static_cast<std::size_t>(i)];
+  const std::uint64_t others = tally::total(t.other), shed_total = tally::total(t.shed);
   const auto rss_max = watch.max();
   std::string codes;
   for (std::size_t c = 0; c < t.by_code.size(); ++c)

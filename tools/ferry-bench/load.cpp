@@ -167,9 +167,7 @@ class connection {
     xdr::rpc::encode_call(e, {0, pc::program, pc::version, static_cast<std::uint32_t>(pc::shm_proc::attach), {}, {}});
     (void)xdr::encode(e, pc::shm_attach_args{region_bytes_});
     e.end_record();
-    const auto views = e.views();
-    std::vector<xdr::byte> record;
-    for (auto v : views) record.insert(record.end(), v.begin(), v.end());
+    auto record = e.flatten();
     iovec iov{record.data(), record.size()};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr m{};
