@@ -157,7 +157,8 @@ TEST_CASE("offered far more than its capacity, ferryd sheds OVERLOADED, keeps se
       .text("outcome", std::string("asserted: shed > 0, only OK or OVERLOADED, 2,000 calls unshed after the drop; "
                                    "throughput target (report only): overload and next-second ok/s >= 80% of "
                                    "capacity: ") +
-                           (served >= 0.8 * capacity && recovered >= 0.8 * capacity ? "met" : "MISSED"));
+                           (served >= 0.8 * capacity && recovered >= 0.8 * capacity ? "met" : "MISSED"))
+      .text("throughput_verdict", served >= 0.8 * capacity && recovered >= 0.8 * capacity ? "met" : "MISSED");
   CHECK(capacity > 0);
   CHECK(shed_total > 0);
   CHECK(served > 0);
