@@ -251,6 +251,8 @@ class daemon_process {
       s.shm_mapped_bytes = b->shm_mapped();
       s.shm_calls = b->shm_calls();
       s.shm_bytes = b->shm_bytes();
+      s.shm_bytes_in_place = b->shm_bytes_in_place();
+      s.shm_bytes_copied = b->shm_bytes_copied();
       s.draining = b->draining();
       return s;
     };

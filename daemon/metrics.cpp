@@ -31,6 +31,10 @@ std::string render_metrics(caf::actor_system& sys, runtime& rt) {
   gauge("ferry_shm_mapped_bytes", "size of the client shared-memory regions mapped", st.shm_mapped_bytes);
   counter("ferry_shm_calls_total", "slot calls taken on the shared-memory path", st.shm_calls);
   counter("ferry_shm_bytes_total", "payload bytes moved through shared-memory slots", st.shm_bytes);
+  counter("ferry_shm_download_bytes_in_place_total", "download bytes received straight into shared-memory slots",
+          st.shm_bytes_in_place);
+  counter("ferry_shm_download_bytes_copied_total", "download bytes ferryd copied into shared-memory slots",
+          st.shm_bytes_copied);
   gauge("ferry_draining", "1 while ferryd drains before exiting", st.draining ? 1 : 0);
   gauge("ferry_uptime_seconds", "seconds since ferryd started", st.uptime_ms / 1000);
   counter("ferry_router_requests_total", "requests the router took", st.requests);

@@ -39,6 +39,19 @@ struct outgoing_record {
   std::function<void()> written = {};
 };
 
+/// Bytes [offset, offset + length) of one record's payload, received straight from the socket into
+/// `into` (kept valid by `keep`) instead of into the read buffer: a bulk reply's opaque, into a client's
+/// shared-memory slot. Only for single-fragment records (ferry's peers send no others).
+struct divert_plan {
+  std::size_t offset = 0;
+  std::size_t length = 0;
+  xdr::byte* into = nullptr;
+  std::shared_ptr<const void> keep;
+};
+/// Asked while a record is incomplete, with its payload bytes so far and its payload size: divert part of
+/// it (fill `plan`), not this record, or ask again when more of it is in.
+enum class divert_answer : std::uint8_t { no, more, yes };
+
 template <class Protocol>
 class record_stream : public std::enable_shared_from_this<record_stream<Protocol>> {
  public:
@@ -48,8 +61,18 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
   /// A record shed for lack of budget: its first payload bytes (the call header) and its payload size.
   using shed_handler = std::function<void(xdr::bytes_view head, std::size_t payload_size)>;
 
+  using divert_handler = std::function<divert_answer(xdr::bytes_view head, std::size_t payload_size, divert_plan& plan)>;
+  /// A diverted record: its payload without the diverted range, where the range was in the payload, its
+  /// length, and whether every byte of it reached the plan's memory (false after cancel_divert()).
+  using diverted_handler = std::function<void(xdr::bytes_view rest, std::size_t at, std::size_t length, bool landed)>;
+
   /// Bytes asked of the kernel per read when the buffer has no pending partial record.
   static constexpr std::size_t read_chunk = 64 * 1024;
+  /// Bytes asked per read at the start of a record while `armed` says a divert may come: the record mark
+  /// (4), an accepted reply's header with an empty verifier (24) and the results up to a GET's or READ's
+  /// bulk opaque (40), so that not one byte of the opaque is read into the buffer. A longer verifier
+  /// costs another read, or spills a few opaque bytes that are then copied once (divert_copied_bytes).
+  static constexpr std::size_t divert_head_read = 4 + 24 + 40;
 
   static std::shared_ptr<record_stream> make(socket_type socket, xdr::record_limits limits,
                                              record_handler on_record, close_handler on_close,
@@ -68,6 +91,27 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
   /// freed and allocated again on every read made glibc consolidate its fast bins each time (a free of
   /// 64 KiB or more does), a fifth of ferryd's CPU under small-op load.
   void keep_read_buffer() noexcept { keep_buffer_ = true; }
+
+  /// Diverts parts of records (see divert_plan): `ask` decides for each incomplete record, `done` gets the
+  /// diverted ones instead of on_record. While `armed` returns true, reads at a record's start ask for
+  /// divert_head_read bytes only. Before start().
+  void set_divert(divert_handler ask, diverted_handler done, std::function<bool()> armed) {
+    ask_divert_ = std::move(ask);
+    on_diverted_ = std::move(done);
+    divert_armed_ = std::move(armed);
+  }
+  /// The memory of the divert in progress, if any, must not be written any more: the rest of its range is
+  /// read and dropped, and the record delivered with landed = false.
+  void cancel_divert() {
+    if (!divert_ || !divert_->landed) return;
+    divert_->landed = false;
+    divert_->plan.into = nullptr;
+    divert_->plan.keep.reset();
+  }
+  /// Diverted bytes that had already been read into the buffer when their divert began (copied once).
+  std::size_t divert_copied_bytes() const noexcept { return divert_copied_; }
+  /// Diverted bytes received straight into a plan's memory.
+  std::size_t divert_received_bytes() const noexcept { return divert_received_; }
 
   /// Queues a record; it is written after those queued before it.
   void send(outgoing_record record) {
@@ -117,12 +161,17 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
   // Hands every complete buffered record to on_record, then reads for the next one.
   void deliver_buffered() {
     while (!closed_ && !paused_) {
+      if (divert_) {
+        if (!finish_divert()) return;
+        continue;
+      }
       auto scan = xdr::scan_record(xdr::bytes_view{buf_.get() + start_, filled_ - start_}, limits_);
       if (!scan) {
         shut(close_reason{close_reason::kind::protocol_error, {}, scan.error()});
         return;
       }
       if (!scan->complete()) {
+        if (ask_divert_ && !decided_ && start_divert()) continue;
         if (!make_room(scan->bytes)) return start_shedding();
         read_more();
         return;
@@ -130,9 +179,92 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
       auto payload = xdr::record_payload(xdr::mutable_bytes{buf_.get() + start_, scan->bytes}, *scan);
       start_ += scan->bytes;
       last_record_ = scan->bytes;
+      decided_ = false;
       auto self = this->shared_from_this();  // on_record may drop the last other reference
       on_record_(payload);
     }
+  }
+
+  // A divert in progress: false (reading on) until its range and the rest of its record are in; then
+  // delivers the record without the range and returns true.
+  bool finish_divert() {
+    auto& d = *divert_;
+    if (d.done < d.plan.length) {
+      read_more();
+      return false;
+    }
+    const auto kept = xdr::record_mark_size + d.payload_size - d.plan.length;  // stream bytes left in buf_
+    if (filled_ - start_ < kept) {
+      make_room(kept);  // no budget on a diverting stream: always grants
+      read_more();
+      return false;
+    }
+    auto done = std::move(*divert_);
+    divert_.reset();
+    xdr::bytes_view rest{buf_.get() + start_ + xdr::record_mark_size, kept - xdr::record_mark_size};
+    start_ += kept;
+    last_record_ = xdr::record_mark_size + done.payload_size;
+    decided_ = false;
+    auto self = this->shared_from_this();
+    on_diverted_(rest, done.plan.offset, done.plan.length, done.landed);
+    return true;
+  }
+
+  // Asks whether the incomplete record at start_ is to be diverted; true when its divert has begun.
+  bool start_divert() {
+    const auto have = filled_ - start_;
+    if (have < xdr::record_mark_size) return false;
+    const auto* at = buf_.get() + start_;
+    const std::uint32_t mark = (std::uint32_t{at[0]} << 24) | (std::uint32_t{at[1]} << 16) |
+                               (std::uint32_t{at[2]} << 8) | std::uint32_t{at[3]};
+    const std::size_t size = mark & ~xdr::last_fragment_bit;
+    if ((mark & xdr::last_fragment_bit) == 0 || size > limits_.max_record_size) {
+      decided_ = true;  // several fragments: never diverted; too large: scan_record refuses it
+      return false;
+    }
+    const auto head = std::min(have - xdr::record_mark_size, size);
+    divert_plan plan;
+    switch (ask_divert_(xdr::bytes_view{at + xdr::record_mark_size, head}, size, plan)) {
+      case divert_answer::more: return false;
+      case divert_answer::no: decided_ = true; return false;
+      case divert_answer::yes: break;
+    }
+    decided_ = true;
+    if (plan.into == nullptr || plan.offset > size || plan.length > size - plan.offset || plan.length == 0) return false;
+    // The part of the range already read goes over once; the bytes after it (when all of it was read)
+    // close up behind the head.
+    const auto spill = head > plan.offset ? std::min(head - plan.offset, plan.length) : 0;
+    if (spill != 0) {
+      auto* range = buf_.get() + start_ + xdr::record_mark_size + plan.offset;
+      std::memcpy(plan.into, range, spill);
+      std::memmove(range, range + spill, static_cast<std::size_t>(buf_.get() + filled_ - (range + spill)));
+      filled_ -= spill;
+      divert_copied_ += spill;
+    }
+    divert_.emplace(active_divert{std::move(plan), size, spill, true});
+    return true;
+  }
+
+  // Reads the next bytes of a divert's range: into its memory, or dropped once cancelled.
+  void read_diverted() {
+    auto& d = *divert_;
+    const auto want = d.plan.length - d.done;
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    if (d.landed) {
+      n = socket_.read_some(boost::asio::buffer(d.plan.into + d.done, want), ec);
+    } else {
+      if (!scratch_) scratch_.reset(new xdr::byte[read_chunk]);
+      n = socket_.read_some(boost::asio::buffer(scratch_.get(), std::min(want, read_chunk)), ec);
+    }
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) return read_more();
+    if (ec) {
+      auto k = ec == boost::asio::error::eof ? close_reason::kind::peer_closed : close_reason::kind::io_error;
+      return shut(close_reason{k, ec, std::nullopt});
+    }
+    d.done += n;
+    if (d.landed) divert_received_ += n;
+    deliver_buffered();
   }
 
   // Makes room for a record of `needed` stream bytes starting at start_. Without a budget: all of it plus
@@ -234,6 +366,7 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
   }
 
   void read_ready() {
+    if (divert_ && divert_->done < divert_->plan.length) return read_diverted();
     const auto low = budget_.try_acquire ? budget_.free_bytes / 4 : read_chunk / 4;
     if (usable_ - filled_ < low && !make_room(filled_ - start_)) {
       // The buffer is full of a partial record and the budget refuses to grow it: shed that record.
@@ -241,7 +374,9 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
       if (usable_ == filled_) return shut(close_reason{close_reason::kind::local_close, {}, std::nullopt});
     }
     boost::system::error_code ec;
-    const auto n = socket_.read_some(boost::asio::buffer(buf_.get() + filled_, usable_ - filled_), ec);
+    auto room = usable_ - filled_;
+    if (divert_armed_ && !decided_ && divert_armed_()) room = std::min(room, divert_head_read);
+    const auto n = socket_.read_some(boost::asio::buffer(buf_.get() + filled_, room), ec);
     if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) return read_more();
     if (ec) {
       auto k = ec == boost::asio::error::eof ? close_reason::kind::peer_closed : close_reason::kind::io_error;
@@ -291,6 +426,7 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
     socket_.close(ignored);
     queue_.clear();
     shedding_.reset();
+    divert_.reset();  // its memory is not written any more
     // The read buffer (and its charge) goes once the handler running now, which may still hold a view
     // into it, has returned.
     boost::asio::post(socket_.get_executor(), [self = this->shared_from_this()] { self->release_buffer(); });
@@ -306,7 +442,21 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
   close_handler on_close_;
   read_buffer_budget budget_;
   shed_handler on_shed_;
+  struct active_divert {
+    divert_plan plan;
+    std::size_t payload_size = 0;  // of the record diverted from
+    std::size_t done = 0;          // bytes of the range read (or dropped, once cancelled)
+    bool landed = true;            // false once cancelled
+  };
   std::optional<xdr::record_skipper> shedding_;  // the record being read and dropped
+  divert_handler ask_divert_;
+  diverted_handler on_diverted_;
+  std::function<bool()> divert_armed_;
+  std::optional<active_divert> divert_;  // the record at start_ has part of its payload going elsewhere
+  bool decided_ = false;                 // the record at start_ was asked about (or cannot be diverted)
+  std::unique_ptr<xdr::byte[]> scratch_;  // where a cancelled divert's bytes go
+  std::size_t divert_copied_ = 0;
+  std::size_t divert_received_ = 0;
   std::size_t charged_ = 0;                      // read-buffer bytes charged to budget_
   std::unique_ptr<xdr::byte[]> buf_;  // null while nothing is pending (see read_more)
   std::size_t capacity_ = 0;

@@ -71,6 +71,8 @@ struct node_status {
   std::uint64_t shm_bytes = 0;         ///< payload bytes those calls moved through slots
   bool draining = false;
   cpu_split cpu;
+  std::uint64_t shm_bytes_in_place = 0;  ///< download bytes received straight into slots (no copy in ferryd)
+  std::uint64_t shm_bytes_copied = 0;    ///< download bytes ferryd copied into slots out of reply records
 };
 
 /// One node of the live supervision tree, depth-first in start order.
@@ -205,7 +207,8 @@ template <class F> typename F::result_type inspect(F& f, node_status& x) {
   return f(caf::meta::type_name("ferry.admin.node_status"), x.node, x.version, x.pid, x.uptime_ms, x.taken_at_ns, x.socket,
            x.tcp, x.sessions, x.calls_in_flight, x.memory_budget_used, x.memory_budget_limit, x.servers,
            x.servers_connected, x.requests, x.timeouts, x.open_uploads, x.read_repairs,
-           x.degraded_reads, x.shm_regions, x.shm_mapped_bytes, x.shm_calls, x.shm_bytes, x.draining, x.cpu);
+           x.degraded_reads, x.shm_regions, x.shm_mapped_bytes, x.shm_calls, x.shm_bytes, x.draining, x.cpu,
+           x.shm_bytes_in_place, x.shm_bytes_copied);
 }
 template <class F> typename F::result_type inspect(F& f, tree_node& x) {
   return f(caf::meta::type_name("ferry.admin.tree_node"), x.depth, x.id, x.kind, x.strategy, x.status, x.restart,

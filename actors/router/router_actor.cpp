@@ -366,7 +366,7 @@ void attempt(router_actor self, const server_id& s, store_request call, duration
     return;
   }
   const auto timeout = std::chrono::duration_cast<caf::timespan>(budget);
-  self->request(conn, timeout, rpc_call{call.proc, call.args, timeout})
+  self->request(conn, timeout, rpc_call{call.proc, call.args, timeout, call.sink})
       .then([self, start, on_done](rpc_reply& r) mutable { on_done(attempt_result{std::move(r)}, self->clock().now() - start); },
             [self, start, on_done](caf::error& e) mutable { on_done(attempt_result{std::move(e)}, self->clock().now() - start); });
 }
@@ -500,14 +500,15 @@ void start_write(router_actor self, caf::typed_response_promise<write_reply>& rp
 // the newest version seen, fetching it once more from the replica that holds it when the answer in hand
 // is older, and repairs replicas that answered an older version (ROUTER.md "Reads").
 
-get_reply make_read_reply(const proto::get_res& r, const shared_bytes& owner) {
-  return {r.code, r.found, r.tombstone, std::string{r.detail}, owner};
+// `in_sink`: the bytes of the value / chunk the reply put into the request's sink (rpc_reply::diverted).
+get_reply make_read_reply(const proto::get_res& r, const shared_bytes& owner, std::uint32_t in_sink) {
+  return {r.code, r.found, r.tombstone, std::string{r.detail}, owner, in_sink};
 }
-stat_reply make_read_reply(const proto::stat_res& r, const shared_bytes&) {
+stat_reply make_read_reply(const proto::stat_res& r, const shared_bytes&, std::uint32_t) {
   return {r.code, r.info, r.tombstone, std::string{r.detail}};
 }
-read_reply make_read_reply(const proto::read_res& r, const shared_bytes& owner) {
-  return {r.code, r.data, std::string{r.detail}, owner};
+read_reply make_read_reply(const proto::read_res& r, const shared_bytes& owner, std::uint32_t in_sink) {
+  return {r.code, r.data, std::string{r.detail}, owner, in_sink};
 }
 /// A replica's version of the key as an answer shows it. A READ's NOT_FOUND or BAD_RANGE carries none:
 /// it counts as the zero version, so any replica known to hold a value outranks it.
@@ -558,6 +559,10 @@ void repair(router_actor self, const read_op& op, const router::replica_view& ta
   if (!target.live) {
     call = make_store_request(ps::proc::del, ps::delete_args{op.key, target.ver}, {op.key_owner});
   } else if (const auto* got = std::get_if<get_reply>(&answer); got && got->code == status::ok && got->found.info.ver == target.ver) {
+    // A value received into a client's shared memory is not ferryd's to copy back out: the client may
+    // write there at any time, and a repair from it would spread what it wrote to every replica. A later
+    // GET over the socket repairs, as after a STAT or a READ.
+    if (got->in_sink != 0) return;
     call = make_store_request(ps::proc::put, ps::put_args{op.key, got->found.data, target.ver}, {op.key_owner, got->owner});
   } else {
     return;  // STAT and READ hold no whole value: a later GET repairs
@@ -592,7 +597,7 @@ void on_read_outcome(router_actor self, std::uint64_t id, const server_id& s, bo
     } else if (has_view(*r) || is_final(r->code)) {
       view = view_of(s, *r);
       if (view->ver.hlc != 0) st.hlc.observe(view->ver.hlc, wall_ms(self));
-      if (fetch) answer = make_read_reply(*r, reply->record);
+      if (fetch) answer = make_read_reply(*r, reply->record, reply->diverted);
     } else {
       failure = describe(r->code, r->detail);
     }
@@ -1158,7 +1163,9 @@ caf::behavior router_behavior(router_actor self, router_config cfg) {
       [self](get_request& r) {
         auto rp = self->make_response_promise<get_reply>();
         ++self->state.stats.requests;
-        start_read(self, rp, r.args.key, r.owner, r.deadline, make_store_request(ps::proc::get, ps::key_args{r.args.key}, {r.owner}));
+        auto call = make_store_request(ps::proc::get, ps::key_args{r.args.key}, {r.owner});
+        call.sink = std::move(r.sink);
+        start_read(self, rp, r.args.key, r.owner, r.deadline, std::move(call));
         return rp;
       },
       [self](stat_request& r) {
@@ -1199,8 +1206,9 @@ caf::behavior router_behavior(router_actor self, router_config cfg) {
         auto rp = self->make_response_promise<read_reply>();
         ++self->state.stats.requests;
         const auto& a = r.args;
-        start_read(self, rp, a.key, r.owner, r.deadline,
-                   make_store_request(ps::proc::read, ps::read_args{a.key, a.offset, a.length}, {r.owner}));
+        auto call = make_store_request(ps::proc::read, ps::read_args{a.key, a.offset, a.length}, {r.owner});
+        call.sink = std::move(r.sink);
+        start_read(self, rp, a.key, r.owner, r.deadline, std::move(call));
         return rp;
       },
       [self](deadline_tick_atom) {

@@ -14,6 +14,7 @@
 
 #include "actors/router/vocabulary.hpp"
 #include "actors/rpc_connection/messages.hpp"
+#include "actors/rpc_connection/reply_sink.hpp"
 #include "xdr/protocol/client.hpp"
 
 namespace ferry::actors {
@@ -33,6 +34,9 @@ struct client_call {
   shared_bytes owner;          ///< keeps args' views alive; may be null when args view static memory
   Args args;
   router::time_point deadline; ///< absolute; already past -> TIMEDOUT at once
+  /// GET and READ only, optional: where the store's reply may put the value / chunk bytes instead of in
+  /// its record (the client's shared-memory slot); the reply's in_sink says when it did.
+  reply_sink_ptr sink = nullptr;
 };
 
 using put_request = client_call<proto::client::put_args, proto::client::proc::put>;                  // -> write_reply
@@ -64,6 +68,9 @@ struct get_reply {
   proto::version tombstone; ///< not_found: the tombstone's version, zero when the key never existed
   std::string detail;
   shared_bytes owner;       ///< the store reply record that found.data points into
+  /// Non-zero: the value has this many bytes and they are in the request's sink, not in found.data
+  /// (which is empty); wire() then describes an empty value.
+  std::uint32_t in_sink = 0;
   proto::get_res wire() const { return {code, found, tombstone, detail}; }
 };
 
@@ -107,6 +114,7 @@ struct read_reply {
   proto::chunk data;
   std::string detail;
   shared_bytes owner;
+  std::uint32_t in_sink = 0;  ///< as get_reply::in_sink, for the chunk's bytes
   proto::read_res wire() const { return {code, data, detail}; }
 };
 

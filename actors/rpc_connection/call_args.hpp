@@ -13,6 +13,8 @@
 
 namespace ferry::actors {
 
+class reply_sink;
+
 /// The XDR encoding of one procedure's arguments (no record mark, no RPC header). Opaques at or above
 /// the encoder's gather threshold are referenced, not copied; `owners` keep those bytes alive.
 struct call_args {
@@ -35,6 +37,7 @@ call_args_ptr make_call_args(const Args& args, std::vector<std::shared_ptr<const
 struct store_request {
   std::uint32_t proc = 0;
   call_args_ptr args;
+  std::shared_ptr<reply_sink> sink = nullptr;  ///< passed on to the rpc_call (rpc_call::sink)
 };
 template <class Args>
 store_request make_store_request(proto::store::proc p, const Args& args,

@@ -13,6 +13,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 
 #include "actors/rpc_connection/messages.hpp"
+#include "actors/rpc_connection/reply_sink.hpp"
 #include "xdr/encoder.hpp"
 
 namespace ferry::actors {
@@ -22,6 +23,8 @@ namespace ferry::actors {
 struct outgoing_batch {
   xdr::encoder body;
   std::vector<std::shared_ptr<const void>> owners;
+  /// Calls whose reply's bulk opaque may be received into a sink (by xid); a link may ignore them.
+  std::vector<std::pair<std::uint32_t, reply_sink_ptr>> sinks = {};
 };
 
 /// Events, sent by the link to its owner (anon_send from the io thread). `conn` is the number passed
@@ -33,6 +36,9 @@ struct link_opened {
 struct link_records {
   std::uint64_t conn = 0;
   std::vector<shared_bytes> records;
+  /// Empty, or one entry per record: the bytes of its bulk opaque received into its call's sink (the
+  /// record then holds that opaque with length 0), 0 for a record received whole.
+  std::vector<std::uint32_t> diverted = {};
 };
 /// The connection failed to open, or closed (peer, error, protocol error). Not sent after close().
 struct link_closed {
@@ -52,6 +58,9 @@ class link {
   virtual void send(outgoing_batch batch) = 0;
   /// Closes the current connection or attempt, silently (no link_closed for it).
   virtual void close() = 0;
+  /// The call `xid` is over (timed out): its sink, if any, is written no more once the link's thread has
+  /// seen this; a link without sinks ignores it.
+  virtual void forget(std::uint32_t /*xid*/) {}
   /// Batches of the current connection written to the socket to their last byte, counted from 0 at each
   /// open(); readable from the actor's thread at any time. nullopt: the link does not tell (then the
   /// actor cannot tell a stalled peer from a slow one, and never closes for it).

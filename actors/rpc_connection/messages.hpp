@@ -19,6 +19,8 @@
 
 namespace ferry::actors {
 
+class reply_sink;
+
 /// Reference-counted immutable bytes (a reply record, shared by whoever reads it).
 using shared_bytes = std::shared_ptr<const std::vector<xdr::byte>>;
 
@@ -30,6 +32,9 @@ struct rpc_call {
   std::uint32_t proc = 0;
   call_args_ptr args;            ///< encoded arguments, shared and immutable; null = no arguments
   caf::timespan timeout{};       ///< relative deadline; <= 0 is answered timedout at once
+  /// Optional: where the reply's bulk opaque (a GET's value, a READ's chunk) may be received instead of
+  /// into the record (see reply_sink.hpp, rpc_reply::diverted).
+  std::shared_ptr<reply_sink> sink = nullptr;
 };
 
 /// Reply to an rpc_call: the server answered MSG_ACCEPTED/SUCCESS. The whole reply record is kept
@@ -37,6 +42,9 @@ struct rpc_call {
 struct rpc_reply {
   shared_bytes record;
   std::uint32_t results_offset = 0;
+  /// Non-zero: the results' bulk opaque had this many bytes and they are in the call's sink; the record
+  /// holds it with length 0.
+  std::uint32_t diverted = 0;
 
   xdr::bytes_view results() const noexcept {
     return record ? xdr::bytes_view{*record}.subspan(results_offset) : xdr::bytes_view{};

@@ -66,6 +66,7 @@ struct rpc_connection_state {
     time_point sent;  // taken: the latency histogram measures from here to the reply
     std::uint64_t batch = 0;            // the number of the batch its bytes go out in (per connection)
     std::uint64_t written_before = 0;   // batches the link had written when it was taken
+    bool sink = false;                  // its reply may land in a sink: the link forgets it on timeout
   };
 
   caf::stateful_actor<rpc_connection_state>* self = nullptr;
@@ -151,9 +152,10 @@ struct rpc_connection_state {
       batch.owners.push_back(c.args);
     }
     body.end_record();
+    if (c.sink) batch.sinks.emplace_back(xid, std::move(c.sink));
     auto deadline = now() + c.timeout;
     calls.emplace(xid, pending_call{std::move(rp), deadline, now(), batches_flushed + 1,
-                                    io->batches_written().value_or(0)});
+                                    io->batches_written().value_or(0), batch.sinks.size() != 0 && batch.sinks.back().first == xid});
     deadlines.emplace(deadline, xid);
     arm(deadline);
     if (++batch_calls >= cfg.max_batch_calls) {
@@ -181,7 +183,7 @@ struct rpc_connection_state {
     batch_calls = 0;
   }
 
-  void take_reply(const shared_bytes& record) {
+  void take_reply(const shared_bytes& record, std::uint32_t diverted) {
     auto head = xdr::rpc::decode_head(*record);
     if (!head || head->type != xdr::rpc::msg_type::reply) {
       ++stats.protocol_errors;  // no call to charge it to
@@ -204,7 +206,7 @@ struct rpc_connection_state {
       return fail(call.promise, rpc_errc::protocol_error, std::string(xdr::rpc::to_string(reply->accepted)));
     ++stats.replies;
     auto offset = static_cast<std::uint32_t>(record->size() - reply->results.size());
-    call.promise.deliver(rpc_reply{record, offset});
+    call.promise.deliver(rpc_reply{record, offset, diverted});
   }
 
   // --- deadlines: one pending tick, for the earliest deadline -----------------------------------
@@ -234,6 +236,7 @@ struct rpc_connection_state {
       // buffers they reference, a client's shared-memory slot among them) held for nothing.
       if (written && state == phase::connected && *written < call.batch && *written == call.written_before)
         stalled = true;
+      if (call.sink) io->forget(xid);
       fail(call.promise, rpc_errc::timedout, "no reply in time from " + cfg.server);
     }
     if (stalled) {
@@ -337,7 +340,8 @@ caf::behavior rpc_connection(rpc_connection_actor* self, rpc_connection_config c
       [self](link_records& ev) {
         auto& st = self->state;
         if (ev.conn != st.conn || st.state != rpc_connection_state::phase::connected) return;
-        for (const auto& record : ev.records) st.take_reply(record);
+        for (std::size_t i = 0; i < ev.records.size(); ++i)
+          st.take_reply(ev.records[i], i < ev.diverted.size() ? ev.diverted[i] : 0);
       },
       [self](const link_opened& ev) { self->state.opened(ev); },
       [self](const link_closed& ev) { self->state.closed(ev); },

@@ -1,6 +1,7 @@
 // tcp_link: actor-side handle (posts only) and io-side session (owns the socket and the record stream,
 // touched only on the io thread). Reply records are copied once out of the read buffer and handed to
-// the actor in one message per read, not one per record.
+// the actor in one message per read, not one per record. A reply whose call came with a reply_sink has
+// its bulk opaque received straight into the sink (the record keeps the opaque with length 0).
 #include "actors/rpc_connection/tcp_link.hpp"
 
 #include <boost/asio.hpp>
@@ -8,10 +9,14 @@
 #include <caf/send.hpp>
 
 #include <atomic>
+#include <cstring>
 #include <memory>
+#include <unordered_map>
 #include <utility>
 
 #include "transport/record_stream.hpp"
+#include "xdr/protocol/common.hpp"
+#include "xdr/rpc.hpp"
 
 namespace ferry::actors {
 
@@ -44,15 +49,24 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
 
   void send(outgoing_batch batch) {
     if (!stream_) return;
+    // Known before the call's bytes leave: its reply cannot come first.
+    for (auto& [xid, sink] : batch.sinks) sinks_[xid] = std::move(sink);
     std::weak_ptr<tcp_session> weak = shared_from_this();
     stream_->send(transport::outgoing_record{std::move(batch.body), std::move(batch.owners), [weak] {
                                                if (auto self = weak.lock()) self->written_.fetch_add(1, std::memory_order_release);
                                              }});
   }
 
+  /// The call timed out: its sink is written no more (a reply arriving later is received whole).
+  void forget(std::uint32_t xid) {
+    sinks_.erase(xid);
+    if (diverting_ == xid && stream_) stream_->cancel_divert();
+  }
+
   // Closed by the owner: no event for it.
   void close() {
     silenced_ = true;
+    sinks_.clear();
     owner_ = nullptr;
     boost::system::error_code ignored;
     resolver_.cancel();
@@ -76,13 +90,80 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
           if (auto self = weak.lock()) self->report_closed(why.describe());
         });
     stream_->keep_read_buffer();  // a store connection is busy: no allocation per read
+    stream_->set_divert(
+        [weak](xdr::bytes_view head, std::size_t size, transport::divert_plan& plan) {
+          auto self = weak.lock();
+          return self ? self->divert(head, size, plan) : transport::divert_answer::no;
+        },
+        [weak](xdr::bytes_view rest, std::size_t at, std::size_t length, bool landed) {
+          if (auto self = weak.lock()) self->take_diverted(rest, at, length, landed);
+        },
+        [weak] {
+          auto self = weak.lock();
+          return self && !self->sinks_.empty();
+        });
     stream_->start();
     caf::anon_send(owner_, link_opened{conn_});
   }
 
+  static std::uint32_t word_at(const xdr::byte* p) noexcept {
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+  }
+
+  // Whether the incomplete reply `head` (of `size` payload bytes) goes partly into its call's sink: an
+  // accepted, successful reply whose results are OK and carry a bulk opaque that fits the sink.
+  transport::divert_answer divert(xdr::bytes_view head, std::size_t size, transport::divert_plan& plan) {
+    using answer = transport::divert_answer;
+    if (sinks_.empty() || silenced_) return answer::no;
+    if (head.size() < 4) return answer::more;
+    const auto xid = word_at(head.data());
+    auto it = sinks_.find(xid);
+    if (it == sinks_.end()) return answer::no;
+    auto received_whole = [&] {
+      sinks_.erase(it);
+      return answer::no;
+    };
+    const bool more_coming = head.size() < size;
+    auto reply = xdr::rpc::decode_reply(head);
+    if (!reply) return more_coming && head.size() < 1024 ? answer::more : received_whole();
+    if (reply->stat != xdr::rpc::reply_stat::accepted || reply->accepted != xdr::rpc::accept_stat::success)
+      return received_whole();
+    const auto results = reply->results;
+    const auto results_at = head.size() - results.size();
+    if (results.size() < proto::bulk_opaque_length_at + 4) return more_coming ? answer::more : received_whole();
+    if (word_at(results.data()) != static_cast<std::uint32_t>(proto::status::ok)) return received_whole();
+    const std::size_t length = word_at(results.data() + proto::bulk_opaque_length_at);
+    const auto at = results_at + proto::bulk_opaque_length_at + 4;
+    if (length == 0 || at + length > size || !it->second->claim(length)) return received_whole();
+    plan = transport::divert_plan{at, length, it->second->memory(), it->second};
+    diverting_ = xid;
+    sinks_.erase(it);
+    return answer::yes;
+  }
+
+  // A diverted reply: the record without the opaque's bytes (and their padding), its length word 0.
+  void take_diverted(xdr::bytes_view rest, std::size_t at, std::size_t length, bool landed) {
+    diverting_.reset();
+    if (silenced_ || !landed) return;  // not landed: its call timed out, the reply is late anyway
+    const auto pad = (4 - length % 4) % 4;
+    auto record = std::make_shared<std::vector<xdr::byte>>();
+    record->reserve(rest.size());
+    record->insert(record->end(), rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(at));
+    std::memset(record->data() + at - 4, 0, 4);
+    if (rest.size() > at + pad) record->insert(record->end(), rest.begin() + static_cast<std::ptrdiff_t>(at + pad), rest.end());
+    queue(std::move(record), static_cast<std::uint32_t>(length));
+  }
+
   void take_record(xdr::bytes_view record) {
     if (silenced_) return;
-    pending_.push_back(std::make_shared<const std::vector<xdr::byte>>(record.begin(), record.end()));
+    if (!sinks_.empty() && record.size() >= 4) sinks_.erase(word_at(record.data()));  // received whole
+    queue(std::make_shared<const std::vector<xdr::byte>>(record.begin(), record.end()), 0);
+  }
+
+  void queue(shared_bytes record, std::uint32_t diverted) {
+    if (diverted != 0 && diverted_.size() < pending_.size()) diverted_.resize(pending_.size(), 0);
+    pending_.push_back(std::move(record));
+    if (diverted != 0 || !diverted_.empty()) diverted_.push_back(diverted);
     if (flush_posted_) return;
     // Runs after the stream has delivered every record of this read: one message for all of them.
     flush_posted_ = true;
@@ -94,8 +175,9 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
 
   void flush_records() {
     if (pending_.empty() || silenced_) return;
-    caf::anon_send(owner_, link_records{conn_, std::move(pending_)});
+    caf::anon_send(owner_, link_records{conn_, std::move(pending_), std::move(diverted_)});
     pending_.clear();
+    diverted_.clear();
   }
 
   void report_closed(std::string reason) {
@@ -103,6 +185,7 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
     flush_records();  // replies that arrived before the close still count
     caf::anon_send(owner_, link_closed{conn_, std::move(reason)});
     silenced_ = true;
+    sinks_.clear();
     owner_ = nullptr;
     stream_.reset();  // safe: the stream's running handler holds its own reference
   }
@@ -115,6 +198,9 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
   tcp::socket socket_;
   std::shared_ptr<transport::tcp_record_stream> stream_;
   std::vector<shared_bytes> pending_;
+  std::vector<std::uint32_t> diverted_;  // empty, or one per pending_ record (link_records::diverted)
+  std::unordered_map<std::uint32_t, reply_sink_ptr> sinks_;  // by xid: calls whose reply may be diverted
+  std::optional<std::uint32_t> diverting_;                   // the xid whose opaque is being received
   bool flush_posted_ = false;
   bool silenced_ = false;
   std::atomic<std::uint64_t> written_{0};
@@ -136,6 +222,10 @@ class tcp_link final : public link {
   void send(outgoing_batch batch) override {
     if (!current_) return;
     asio::post(io_, [s = current_, b = std::move(batch)]() mutable { s->send(std::move(b)); });
+  }
+
+  void forget(std::uint32_t xid) override {
+    if (current_) asio::post(io_, [s = current_, xid] { s->forget(xid); });
   }
 
   void close() override {

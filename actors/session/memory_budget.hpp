@@ -82,6 +82,15 @@ class memory_budget : public std::enable_shared_from_this<memory_budget> {
   std::uint64_t shm_calls() const noexcept { return shm_calls_.load(std::memory_order_relaxed); }
   std::uint64_t shm_bytes() const noexcept { return shm_bytes_.load(std::memory_order_relaxed); }
 
+  /// Download bytes that reached slots: received there straight from a store's socket (`in_place`), or
+  /// copied there by a session out of a reply record (`copied`: the fallback, e.g. an NFS-backed store).
+  void shm_downloaded(std::uint64_t in_place, std::uint64_t copied) noexcept {
+    shm_in_place_.fetch_add(in_place, std::memory_order_relaxed);
+    shm_copied_.fetch_add(copied, std::memory_order_relaxed);
+  }
+  std::uint64_t shm_bytes_in_place() const noexcept { return shm_in_place_.load(std::memory_order_relaxed); }
+  std::uint64_t shm_bytes_copied() const noexcept { return shm_copied_.load(std::memory_order_relaxed); }
+
   /// SIGTERM drain: calls arriving from now on are answered SHUTTING_DOWN by the sessions' io, so the
   /// calls already taken are the last ones ferryd owes an answer.
   void start_draining() noexcept { draining_.store(true, std::memory_order_relaxed); }
@@ -96,6 +105,8 @@ class memory_budget : public std::enable_shared_from_this<memory_budget> {
   std::atomic<std::uint64_t> shm_regions_{0};
   std::atomic<std::uint64_t> shm_calls_{0};
   std::atomic<std::uint64_t> shm_bytes_{0};
+  std::atomic<std::uint64_t> shm_in_place_{0};
+  std::atomic<std::uint64_t> shm_copied_{0};
   std::atomic<bool> draining_{false};
 };
 

@@ -206,6 +206,7 @@ caf::behavior session_behavior(session_actor self, session_config cfg, session_i
         if (self->state.io) handle_attach(self, a);
       },
       [self](shm_released_atom, std::uint64_t id) { shm_released(self, id); },
+      [self](sink_released_atom, std::uint64_t id) { sink_released(self, id); },
       [self](session_closed&) {
         self->state.io.reset();
         self->quit();  // the client went away: a normal end (in-flight answers are dropped)

@@ -52,12 +52,14 @@ struct session_stats {
   std::uint64_t shm_region_bytes = 0;      ///< the attached shared region's size (0: none)
   std::uint64_t shm_calls = 0;             ///< FC_PUT_SHM / FC_GET_SHM calls whose slot was taken
   std::uint64_t payload_bytes_copied = 0;  ///< value bytes the session itself copied (downloads into slots)
+  /// Download bytes the store connection received straight into this session's slots (no copy in ferryd).
+  std::uint64_t payload_bytes_in_place = 0;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, session_stats& x) {
   return f(caf::meta::type_name("ferry.session_stats"), x.peer, x.calls, x.replies, x.in_flight, x.rejected,
            x.timeouts, x.bytes_in, x.bytes_out, x.pid, x.uid, x.gid, x.started, x.shm_region_bytes, x.shm_calls,
-           x.payload_bytes_copied);
+           x.payload_bytes_copied, x.payload_bytes_in_place);
 }
 using session_stats_atom = caf::atom_constant<caf::atom("ses_stats")>;
 

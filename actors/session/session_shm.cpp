@@ -140,6 +140,69 @@ void write_chunk_shm(session_actor self, std::uint32_t xid, std::uint32_t proc, 
                                                       a.deadline_ms, op_kind::bulk_chunk, a.data.length);
 }
 
+/// What the two halves of a download's answer share (see download_into_slot).
+struct slot_download {
+  reply_sink_ptr sink;
+  bool landed = false;  // the answer's bytes are in the slot: the sink's one claim, complete
+};
+
+xdr::bytes_view inline_data(const get_reply& r) { return r.found.data; }
+xdr::bytes_view inline_data(const read_reply& r) { return r.data.data; }
+
+/// GET_SHM and READ_SHM: the store connection receives the value straight into the slot when it can (the
+/// request's reply_sink); otherwise it comes in the reply record and the session copies it. The slot is
+/// given back, and the client answered, only once no store reply can write it any more: at once when
+/// the answer's own bytes landed in it or no reply ever claimed the sink, else when the sink is released
+/// (a reply that lost the race for the answer — a late one, a stale replica's — may still be writing).
+/// `result(reply, n)` is the answer with the value's n bytes in the slot.
+template <class Request, class Reply, class Args, class Result>
+void download_into_slot(session_actor self, std::uint32_t xid, std::uint32_t proc, const shared_bytes& record,
+                        Args args, std::uint32_t client_ms, op_kind kind, std::uint64_t payload,
+                        xdr::mutable_bytes into, pc::shm_slot slot, Result result) {
+  const auto bytes = record->size();
+  auto ctx = std::make_shared<slot_download>();
+  ctx->sink = std::make_shared<reply_sink>(into, self->state.region);
+  auto answer_now = [self, bytes, slot](transport::outgoing_record reply) {
+    self->state.slots.give_back(slot.offset, slot.length);
+    answer(self, std::move(reply), bytes);
+  };
+  auto when_quiet = [self, ctx](std::function<void()> then) {
+    if (ctx->landed || ctx->sink->close()) {
+      ctx->sink.reset();
+      return then();
+    }
+    const auto id = ++self->state.next_put;
+    self->state.after_release.emplace(id, std::move(then));
+    ctx->sink->notify_on_release(self->address(), id);
+    ctx->sink.reset();
+  };
+  auto sink = ctx->sink;
+  ask_router<Request, Reply>(
+      self, xid, proc, record, args, client_ms, kind, payload,
+      [self, into, ctx, result, answer_now, when_quiet](Reply& r) -> std::optional<transport::outgoing_record> {
+        if (r.in_sink != 0) {
+          ctx->landed = true;
+          self->state.stats.payload_bytes_in_place += r.in_sink;
+          self->state.region->budget().shm_downloaded(r.in_sink, 0);
+          return result(r, r.in_sink);
+        }
+        const auto n = inline_data(r).size();
+        if (r.code != proto::status::ok || n == 0 || n > into.size()) return result(r, n);  // nothing to write
+        when_quiet([self, into, r, n, result, answer_now]() mutable {
+          std::memcpy(into.data(), inline_data(r).data(), n);
+          self->state.stats.payload_bytes_copied += n;
+          self->state.region->budget().shm_downloaded(0, n);
+          answer_now(result(r, n));
+        });
+        return std::nullopt;
+      },
+      [answer_now, when_quiet](transport::outgoing_record reply) {
+        auto held = std::make_shared<transport::outgoing_record>(std::move(reply));
+        when_quiet([held, answer_now] { answer_now(std::move(*held)); });
+      },
+      std::move(sink));
+}
+
 /// READ into a slot: at most the slot's length is asked of the router, and written at its start.
 void read_shm(session_actor self, std::uint32_t xid, std::uint32_t proc, const shared_bytes& record,
               const pc::read_shm_args& a) {
@@ -149,55 +212,33 @@ void read_shm(session_actor self, std::uint32_t xid, std::uint32_t proc, const s
                   bytes);
   auto into = take_slot(self, xid, proc, bytes, a.into);
   if (!into) return;
-  const auto slot = a.into;
-  ask_router<read_request, read_reply>(
+  download_into_slot<read_request, read_reply>(
       self, xid, proc, record, pc::read_args{a.key, a.offset, a.into.length, a.deadline_ms}, a.deadline_ms,
-      op_kind::bulk_chunk, a.into.length,
-      [self, xid, into](read_reply& r) {
+      op_kind::bulk_chunk, a.into.length, *into, a.into, [xid, size = into->size()](read_reply& r, std::size_t n) {
+        if (r.code == proto::status::ok && n > size)  // the router broke its contract: nothing was written
+          return status_only_reply(xid, static_cast<std::uint32_t>(pc::shm_proc::read), proto::status::internal,
+                                   "ferryd: the store returned more than was asked");
         pc::read_shm_res res{r.code, {}, r.detail};
-        if (r.code == proto::status::ok) {
-          if (r.data.data.size() > into->size())  // the router broke its contract: never write past the slot
-            return status_only_reply(xid, static_cast<std::uint32_t>(pc::shm_proc::read), proto::status::internal,
-                                     "ferryd: the store returned more than was asked");
-          res.chunk = {r.data.info, static_cast<std::uint32_t>(r.data.data.size()), r.data.eof};
-          if (!r.data.data.empty()) {
-            std::memcpy(into->data(), r.data.data.data(), r.data.data.size());
-            self->state.stats.payload_bytes_copied += r.data.data.size();
-          }
-        }
+        if (r.code == proto::status::ok) res.chunk = {r.data.info, static_cast<std::uint32_t>(n), r.data.eof};
         return transport::success(xid, res);
-      },
-      [self, bytes, slot](transport::outgoing_record reply) {
-        self->state.slots.give_back(slot.offset, slot.length);
-        answer(self, std::move(reply), bytes);
       });
 }
 
+/// GET into a slot: a value longer than the slot is answered with its length and nothing written.
 void get_shm(session_actor self, std::uint32_t xid, std::uint32_t proc, const shared_bytes& record,
              const pc::get_shm_args& a) {
   const auto bytes = record->size();
   auto into = take_slot(self, xid, proc, bytes, a.into);
   if (!into) return;
-  const auto slot = a.into;
-  ask_router<get_request, get_reply>(
-      self, xid, proc, record, pc::key_args{a.key, a.deadline_ms}, a.deadline_ms, op_kind::small, 0,
-      [self, xid, into](get_reply& r) {
+  download_into_slot<get_request, get_reply>(
+      self, xid, proc, record, pc::key_args{a.key, a.deadline_ms}, a.deadline_ms, op_kind::small, 0, *into, a.into,
+      [xid](get_reply& r, std::size_t n) {
         pc::get_shm_res res{r.code, {}, r.tombstone, r.detail};
         if (r.code == proto::status::ok) {
           res.value.info = r.found.info;
-          res.value.length = static_cast<std::uint32_t>(r.found.data.size());
-          // The one copy of a download inside ferryd: the store's reply record into the app's slot (the
-          // socket path copies the same bytes into the kernel, and the app copies them out again).
-          if (r.found.data.size() <= into->size() && !r.found.data.empty()) {
-            std::memcpy(into->data(), r.found.data.data(), r.found.data.size());
-            self->state.stats.payload_bytes_copied += r.found.data.size();
-          }
+          res.value.length = static_cast<std::uint32_t>(n);
         }
         return transport::success(xid, res);
-      },
-      [self, bytes, slot](transport::outgoing_record reply) {
-        self->state.slots.give_back(slot.offset, slot.length);
-        answer(self, std::move(reply), bytes);
       });
 }
 
@@ -238,6 +279,14 @@ void handle_attach(session_actor self, session_shm_attach& a) { attach(self, a);
 
 void handle_shm_record(session_actor self, const rpc::call& call, const shared_bytes& record) {
   slot_call(self, call, record);
+}
+
+void sink_released(session_actor self, std::uint64_t id) {
+  auto it = self->state.after_release.find(id);
+  if (it == self->state.after_release.end()) return;
+  auto then = std::move(it->second);
+  self->state.after_release.erase(it);
+  then();
 }
 
 void shm_released(session_actor self, std::uint64_t put_id) {

@@ -8,9 +8,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 
@@ -47,6 +49,8 @@ struct session_state {
   session::shm::slot_table slots;
   std::unordered_map<std::uint64_t, pending_put> puts;
   std::uint64_t next_put = 0;
+  /// Downloads whose slot a store reply may still be writing: run when their sink is released (by id).
+  std::unordered_map<std::uint64_t, std::function<void()>> after_release;
   static inline const char* name = "session";
   ~session_state() {
     if (io) io->close();
@@ -64,9 +68,12 @@ std::pair<proto::status, std::string> status_of(const caf::error& e);
 
 /// Sends `Request` to the router; `finish` gets the call's one reply record: `encode(Reply&)` on an answer,
 /// a status-only reply on the request's error.
+/// `encode` may return std::optional<transport::outgoing_record>: nullopt means it took charge of the
+/// answer itself (finish is not called). `sink`: see client_call::sink.
 template <class Request, class Reply, class Args, class Encode, class Finish>
 void ask_router(session_actor self, std::uint32_t xid, std::uint32_t proc, shared_bytes owner, Args args,
-                std::uint32_t client_ms, op_kind kind, std::uint64_t payload, Encode encode, Finish finish) {
+                std::uint32_t client_ms, op_kind kind, std::uint64_t payload, Encode encode, Finish finish,
+                reply_sink_ptr sink = nullptr) {
   auto& st = self->state;
   if (!st.cfg.router) {
     ++st.stats.rejected;
@@ -77,11 +84,15 @@ void ask_router(session_actor self, std::uint32_t xid, std::uint32_t proc, share
   const auto deadline = router::request_deadline(st.cfg.deadlines, now, client_ms, kind, payload);
   const auto safety = std::chrono::duration_cast<caf::timespan>(deadline - now) + st.cfg.router_grace;
   ++st.stats.in_flight;
-  self->request(st.cfg.router, safety, Request{std::move(owner), args, deadline})
+  self->request(st.cfg.router, safety, Request{std::move(owner), args, deadline, std::move(sink)})
       .then(
           [self, encode, finish](Reply& r) mutable {
             --self->state.stats.in_flight;
-            finish(encode(r));
+            if constexpr (std::is_same_v<decltype(encode(r)), std::optional<transport::outgoing_record>>) {
+              if (auto record = encode(r)) finish(std::move(*record));
+            } else {
+              finish(encode(r));
+            }
           },
           [self, xid, proc, finish](caf::error& e) mutable {
             --self->state.stats.in_flight;
@@ -99,5 +110,7 @@ void handle_attach(session_actor self, session_shm_attach& a);
 void handle_shm_record(session_actor self, const rpc::call& call, const shared_bytes& record);
 /// (shm_released_atom, id): an upload's slot bytes are referenced no more.
 void shm_released(session_actor self, std::uint64_t put_id);
+/// (sink_released_atom, id): a download's sink is released; its deferred answer runs.
+void sink_released(session_actor self, std::uint64_t id);
 
 }  // namespace ferry::actors::session_impl

@@ -55,30 +55,6 @@ struct admin_client {
   }
 };
 
-/// GET /metrics over a plain socket (HTTP/1.0: the server closes after the reply); the body, or "" on error.
-std::string http_get_metrics(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string reply;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    std::string req = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
-      char buf[65536];
-      for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) reply.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  ::close(fd);
-  auto head_end = reply.find("\r\n\r\n");
-  if (!reply.starts_with("HTTP/1.") || reply.find(" 200 ") == std::string::npos || head_end == std::string::npos)
-    return {};
-  return reply.substr(head_end + 4);
-}
-
 /// The value of the series `name{labels}` (labels as written, "" for none), or -1.
 double series_value(const test::prom_exposition& e, const std::string& name, const std::string& server = {}) {
   for (const auto& f : e.families)

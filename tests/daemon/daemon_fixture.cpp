@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -240,6 +242,41 @@ bytes encode_void_call(std::uint32_t xid, std::uint32_t prog, std::uint32_t vers
   xdr::rpc::encode_call(e, {xid, prog, vers, proc, {}, {}});
   e.end_record();
   return e.flatten();
+}
+
+std::string http_get_metrics(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    std::string req = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
+      char buf[65536];
+      for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) reply.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  auto head_end = reply.find("\r\n\r\n");
+  if (!reply.starts_with("HTTP/1.") || reply.find(" 200 ") == std::string::npos || head_end == std::string::npos)
+    return {};
+  return reply.substr(head_end + 4);
+}
+
+double metric_value(const std::string& exposition, const std::string& name) {
+  std::size_t at = 0;
+  while ((at = exposition.find(name, at)) != std::string::npos) {
+    const bool line_start = at == 0 || exposition[at - 1] == '\n';
+    const auto after = at + name.size();
+    if (line_start && after < exposition.size() && exposition[after] == ' ')
+      return std::strtod(exposition.c_str() + after + 1, nullptr);
+    at = after;
+  }
+  return -1;
 }
 
 }  // namespace ferry::daemon_test

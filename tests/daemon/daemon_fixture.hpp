@@ -133,4 +133,9 @@ bytes encode_call(std::uint32_t xid, std::uint32_t prog, std::uint32_t vers, std
 }
 bytes encode_void_call(std::uint32_t xid, std::uint32_t prog, std::uint32_t vers, std::uint32_t proc);
 
+/// GET /metrics over a plain socket (HTTP/1.0: the server closes after the reply); the body, or "" on error.
+std::string http_get_metrics(std::uint16_t port);
+/// The value of the unlabelled series `name` in a Prometheus text exposition, or -1 when it is absent.
+double metric_value(const std::string& exposition, const std::string& name);
+
 }  // namespace ferry::daemon_test

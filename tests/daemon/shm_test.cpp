@@ -127,7 +127,8 @@ std::size_t memfd_maps(pid_t pid) {
 
 TEST_CASE("values of 1 byte to 16 MiB go through shared-memory slots and come back byte-identical",
           "[ferryd][integration][shm]") {
-  cluster cl(2, 2, 2);
+  cluster cl(2, 2, 2, {"--metrics", "127.0.0.1:0"});
+  REQUIRE(cl.ferryd.metrics_port != 0);
   test_region region(40u << 20, true);
   shm_peer peer(cl.ferryd.socket);
   peer.write_all(attach_call(1, region.size), region.fd);
@@ -135,7 +136,9 @@ TEST_CASE("values of 1 byte to 16 MiB go through shared-memory slots and come ba
 
   const std::vector<std::uint32_t> sizes{1, 2, 3, 4095, 4096, 4097, 65536, 1u << 20, (1u << 20) + 7, 16u << 20};
   std::uint32_t xid = 10;
+  std::uint64_t downloaded = 0;
   for (auto n : sizes) {
+    downloaded += n;
     INFO("size " << n);
     const auto key = "shm/rt/" + std::to_string(n);
     fill(region.base, n, n);
@@ -158,6 +161,17 @@ TEST_CASE("values of 1 byte to 16 MiB go through shared-memory slots and come ba
     REQUIRE(stored);
     CHECK(stored->size() == n);
     CHECK(std::memcmp(stored->data(), region.base, n) == 0);
+  }
+  // Downloads: the store connection received the values straight into the slot (no copy inside ferryd),
+  // except values whose whole reply came in one read before ferryd could tell where the value starts.
+  {
+    const auto text = http_get_metrics(cl.ferryd.metrics_port);
+    const auto in_place = metric_value(text, "ferry_shm_download_bytes_in_place_total");
+    const auto copied = metric_value(text, "ferry_shm_download_bytes_copied_total");
+    INFO("in place " << in_place << ", copied " << copied << " of " << downloaded);
+    CHECK(in_place + copied == static_cast<double>(downloaded));
+    CHECK(copied < 64 * 1024);  // at most the few small values; every value of 1 MiB and more went in place
+    CHECK(in_place >= static_cast<double>((1u << 20) + (1u << 20) + 7 + (16u << 20)));
   }
   // A slot smaller than the value: its length comes back, nothing is written.
   region.base[20u << 20] = 0x5A;

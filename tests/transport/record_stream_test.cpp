@@ -5,6 +5,7 @@
 
 #include <boost/asio/local/connect_pair.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -396,4 +397,155 @@ TEST_CASE_METHOD(pair_fixture, "two streams sharing a budget: the one that fits 
   run_until([&] { return out_a.records.size() == 1; });
   CHECK(out_a.records.front() == payload);
   CHECK(budget.peak <= budget.limit);
+}
+
+// ---- diverting part of a record into memory outside the read buffer (issue 12: downloads into slots) ----
+
+namespace {
+
+/// A record payload of `head` bytes, a range of `range` bytes, `tail` bytes; each part a distinct pattern.
+std::string divertible(std::size_t head, std::size_t range, std::size_t tail) {
+  std::string p;
+  for (std::size_t i = 0; i < head; ++i) p.push_back(static_cast<char>('h' + i % 7));
+  for (std::size_t i = 0; i < range; ++i) p.push_back(static_cast<char>(i * 31 % 251));
+  for (std::size_t i = 0; i < tail; ++i) p.push_back(static_cast<char>('t' + i % 5));
+  return p;
+}
+
+/// Writes `b` without blocking the test: large writes need the stream's reads, which run in run_until.
+void write_async(stream_protocol::socket& s, std::shared_ptr<const bytes> b, bool& done) {
+  boost::asio::async_write(s, boost::asio::buffer(*b), [b, &done](const boost::system::error_code& ec, std::size_t) {
+    REQUIRE_FALSE(ec);
+    done = true;
+  });
+}
+
+struct divert_probe {
+  std::size_t head = 64;
+  std::size_t length = 0;
+  std::vector<xdr::byte> target;
+  std::size_t asked = 0;
+  bool refuse = false;
+  struct delivered {
+    std::string rest;
+    std::size_t at = 0, length = 0;
+    bool landed = false;
+  };
+  std::vector<delivered> diverted;
+
+  void attach(unix_record_stream& s, bool armed) {
+    s.set_divert(
+        [this](xdr::bytes_view h, std::size_t size, divert_plan& plan) {
+          ++asked;
+          if (refuse) return divert_answer::no;
+          if (h.size() < head) return divert_answer::more;
+          REQUIRE(size >= head + length);
+          plan = divert_plan{head, length, target.data(), nullptr};
+          return divert_answer::yes;
+        },
+        [this](xdr::bytes_view rest, std::size_t at, std::size_t len, bool landed) {
+          diverted.push_back({std::string(xdr::as_chars(rest)), at, len, landed});
+        },
+        [armed] { return armed; });
+  }
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(pair_fixture, "an armed stream reads a record's head alone and receives its range straight into the target",
+                 "[transport][divert]") {
+  stream_protocol::socket raw(ioc);
+  collected out;
+  auto s = make_stream(raw, out);
+  divert_probe probe;
+  probe.length = 300000;
+  probe.target.assign(probe.length, 0xEE);
+  probe.attach(*s, true);
+  const auto payload = divertible(64, probe.length, 12);
+  auto both = framed(payload);
+  const auto after = framed("an ordinary record after it");
+  both.insert(both.end(), after.begin(), after.end());
+  bool sent = false;
+  write_async(raw, std::make_shared<const bytes>(std::move(both)), sent);
+  run_until([&] { return sent && probe.diverted.size() == 1 && out.records.size() == 1; });
+  const auto& d = probe.diverted[0];
+  CHECK(d.landed);
+  CHECK(d.at == 64);
+  CHECK(d.length == probe.length);
+  CHECK(d.rest == payload.substr(0, 64) + payload.substr(64 + probe.length));
+  CHECK(std::memcmp(probe.target.data(), payload.data() + 64, probe.length) == 0);
+  CHECK(s->divert_copied_bytes() == 0);  // not one byte of the range went through the read buffer
+  CHECK(s->divert_received_bytes() == probe.length);
+  CHECK(out.records[0] == "an ordinary record after it");
+}
+
+TEST_CASE_METHOD(pair_fixture, "a range partly read with the head is copied once, the rest received in place",
+                 "[transport][divert]") {
+  stream_protocol::socket raw(ioc);
+  collected out;
+  auto s = make_stream(raw, out);
+  divert_probe probe;
+  probe.length = 200000;
+  probe.target.assign(probe.length, 0xEE);
+  probe.attach(*s, false);  // not armed: the first read takes what the socket has
+  const auto payload = divertible(64, probe.length, 3);
+  bool sent = false;
+  write_async(raw, std::make_shared<const bytes>(framed(payload)), sent);
+  run_until([&] { return sent && probe.diverted.size() == 1; });
+  CHECK(probe.diverted[0].rest == payload.substr(0, 64) + payload.substr(64 + probe.length));
+  CHECK(std::memcmp(probe.target.data(), payload.data() + 64, probe.length) == 0);
+  CHECK(s->divert_copied_bytes() > 0);
+  CHECK(s->divert_copied_bytes() + s->divert_received_bytes() == probe.length);
+}
+
+TEST_CASE_METHOD(pair_fixture, "a cancelled divert writes its target no more and still keeps the stream in step",
+                 "[transport][divert]") {
+  stream_protocol::socket raw(ioc);
+  collected out;
+  auto s = make_stream(raw, out);
+  divert_probe probe;
+  probe.length = 100000;
+  probe.target.assign(probe.length, 0xEE);
+  probe.attach(*s, true);
+  const auto payload = divertible(64, probe.length, 8);
+  const auto rec = framed(payload);
+  const std::size_t first = 4 + 64 + 40000;  // the mark, the head and part of the range
+  bool sent = false;
+  write_async(raw, std::make_shared<const bytes>(rec.begin(), rec.begin() + static_cast<std::ptrdiff_t>(first)), sent);
+  run_until([&] { return sent && s->divert_received_bytes() == 40000; });
+  s->cancel_divert();
+  auto rest = bytes(rec.begin() + static_cast<std::ptrdiff_t>(first), rec.end());
+  const auto next = framed("next");
+  rest.insert(rest.end(), next.begin(), next.end());
+  sent = false;
+  write_async(raw, std::make_shared<const bytes>(std::move(rest)), sent);
+  run_until([&] { return sent && probe.diverted.size() == 1 && out.records.size() == 1; });
+  CHECK_FALSE(probe.diverted[0].landed);
+  CHECK(std::memcmp(probe.target.data(), payload.data() + 64, 40000) == 0);
+  CHECK(std::all_of(probe.target.begin() + 40000, probe.target.end(), [](xdr::byte b) { return b == 0xEE; }));
+  CHECK(out.records[0] == "next");
+  CHECK_FALSE(out.closed);
+}
+
+TEST_CASE_METHOD(pair_fixture, "records of several fragments and records refused by the handler arrive whole",
+                 "[transport][divert]") {
+  stream_protocol::socket raw(ioc);
+  collected out;
+  auto s = make_stream(raw, out);
+  divert_probe probe;
+  probe.length = 1000;
+  probe.target.assign(probe.length, 0xEE);
+  probe.attach(*s, true);
+  const auto payload = divertible(64, probe.length, 4);
+  write_raw(raw, framed(payload, 500));  // three fragments
+  run_until([&] { return out.records.size() == 1; });
+  CHECK(out.records[0] == payload);
+  CHECK(probe.asked == 0);
+  probe.refuse = true;
+  write_raw(raw, framed(payload));
+  run_until([&] { return out.records.size() == 2; });
+  CHECK(out.records[1] == payload);
+  CHECK(probe.asked == 1);
+  CHECK(probe.diverted.empty());
+  CHECK(std::all_of(probe.target.begin(), probe.target.end(), [](xdr::byte b) { return b == 0xEE; }));
 }

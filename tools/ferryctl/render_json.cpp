@@ -36,6 +36,8 @@ json::object to_json(const admin::node_status& s) {
           {"shm_mapped_bytes", s.shm_mapped_bytes},
           {"shm_calls", s.shm_calls},
           {"shm_bytes", s.shm_bytes},
+          {"shm_bytes_in_place", s.shm_bytes_in_place},
+          {"shm_bytes_copied", s.shm_bytes_copied},
           {"draining", s.draining},
           {"cpu", cpu_json(s.cpu)}};
 }

@@ -188,4 +188,10 @@ bool xdr_apply(P& p, read_res& x) {
   return x.code == status::ok ? p(x.data) : p(x.detail, max_detail);
 }
 
+/// In an OK get_res and an OK read_res the bulk opaque (the value, the chunk) comes right after the
+/// status and the object_info, both of fixed size: its 4-byte length at this offset of the results, its
+/// bytes after that. Lets a reader find it from the results' first bytes (the shared-memory download path
+/// receives those bytes straight into a client's slot).
+inline constexpr std::size_t bulk_opaque_length_at = 4 + 8 + (8 + 8) + 8;
+
 }  // namespace ferry::proto
