@@ -35,6 +35,8 @@ struct link_probe {
   std::vector<std::vector<sent_call>> batches;
   /// What the link tells of batches written (the test plays the socket's progress); nullopt: untold.
   std::optional<std::uint64_t> written;
+  std::vector<std::pair<std::uint32_t, actors::reply_sink_ptr>> sinks;  // handed over with the batches
+  std::vector<std::uint32_t> forgotten;                                 // forget(xid) calls
 
   std::vector<sent_call> all_calls() const {
     std::vector<sent_call> out;
@@ -73,8 +75,12 @@ class fake_link final : public actors::link {
     probe_->opens.push_back(conn);
     if (probe_->now) probe_->open_times.push_back(probe_->now());
   }
-  void send(actors::outgoing_batch batch) override { probe_->batches.push_back(decode_batch(batch)); }
+  void send(actors::outgoing_batch batch) override {
+    probe_->batches.push_back(decode_batch(batch));
+    for (auto& s : batch.sinks) probe_->sinks.push_back(std::move(s));
+  }
   void close() override { ++probe_->closes; }
+  void forget(std::uint32_t xid) override { probe_->forgotten.push_back(xid); }
   std::optional<std::uint64_t> batches_written() const override { return probe_->written; }
 
  private:

@@ -561,3 +561,37 @@ TEST_CASE("reconnect_delay doubles up to the cap and jitter only shortens it", "
   CHECK(reconnect_delay(p, 0, 0.5) == 90ms);
   CHECK(reconnect_delay(p, 4, 0.999) > 800ms);
 }
+
+TEST_CASE_METHOD(fixture, "a call's reply sink goes to the link with its xid, a diverted reply says so, a timed-out call is forgotten",
+                 "[rpc_connection][shm]") {
+  start_connected();
+  std::vector<xdr::byte> slot(64);
+  auto sink = std::make_shared<reply_sink>(xdr::mutable_bytes{slot}, nullptr);
+  auto with_sink = std::make_shared<outcome>();
+  sys.spawn(requester, conn, rpc_call{1, nullptr, 10s, sink}, with_sink);
+  auto timing_out = std::make_shared<outcome>();
+  sys.spawn(requester, conn, rpc_call{1, nullptr, 100ms, sink}, timing_out);
+  auto plain = call(2, 100ms);
+  sched.run();
+  auto sent = probe->all_calls();
+  REQUIRE(sent.size() == 3);
+  REQUIRE(probe->sinks.size() == 2);  // the plain call has none
+  CHECK(probe->sinks[0].first == sent[0].xid);
+  CHECK(probe->sinks[1].first == sent[1].xid);
+  CHECK(probe->sinks[0].second == sink);
+
+  // The link received 40 bytes of the reply's opaque into the sink: the requester learns it.
+  caf::anon_send(conn, link_records{probe->opens.back(), {test::success_reply(sent[0].xid, 7)}, {40}});
+  sched.run();
+  REQUIRE(with_sink->reply);
+  CHECK(with_sink->reply->diverted == 40);
+  CHECK(with_sink->result() == 7u);
+
+  // Timing out, the call with a sink is forgotten by the link (it writes the sink no more); the plain one
+  // needs no word.
+  sched.advance_time(100ms);
+  sched.run();
+  CHECK(is(timing_out->error, rpc_errc::timedout));
+  CHECK(is(plain->error, rpc_errc::timedout));
+  CHECK(probe->forgotten == std::vector<std::uint32_t>{sent[1].xid});
+}

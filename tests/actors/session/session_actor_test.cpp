@@ -487,3 +487,65 @@ TEST_CASE("attach refuses what is not a memfd sealed against shrinking, and rang
   CHECK(t.take(150, 10) == slots::outcome::taken);
   CHECK(t.in_flight() == 3);
 }
+
+TEST_CASE_METHOD(fixture, "a download received into the slot is answered at once; one a losing reply claimed waits for its release",
+                 "[session][shm]") {
+  auto [s, io] = start_session();
+  attached_region region(1u << 20);
+  caf::anon_send(s, session_shm_attach{record(call_payload(1, 11, pc::shm_attach_args{region.size})),
+                                       std::move(region.ferryd)});
+  sched.run();
+  REQUIRE(io->sent.size() == 1);
+  auto key = xdr::as_bytes(std::string_view("k"));
+
+  // The store connection claims the request's sink and writes the value into it (what tcp_link does).
+  deliver(s, {record(call_payload(2, 13, pc::get_shm_args{key, {0, 4096}, 0}))});
+  REQUIRE(rlog->gets.size() == 1);
+  auto sink = rlog->gets[0].sink;
+  REQUIRE(sink);
+  CHECK(sink->capacity() == 4096);
+  REQUIRE(sink->claim(3000));
+  CHECK_FALSE(sink->claim(3000));  // once only: another reply for the same request comes in its record
+  std::memset(sink->memory(), 'x', 3000);
+  get_reply landed;
+  landed.found.info.size = 3000;
+  landed.in_sink = 3000;
+  in_router([this, landed] { rlog->get_promises[0].deliver(landed); });
+  REQUIRE(io->sent.size() == 2);  // at once: the answer's own bytes are in the slot, nothing can write it
+  auto res = results_of<pc::get_shm_res>(decode_outgoing(io->sent[1].first));
+  CHECK(res.code == proto::status::ok);
+  CHECK(res.value.length == 3000);
+  CHECK(std::all_of(region.app, region.app + 3000, [](xdr::byte b) { return b == 'x'; }));
+  auto st = stats_of(sys, sched, s);
+  CHECK(st.payload_bytes_in_place == 3000);
+  CHECK(st.payload_bytes_copied == 0);
+  CHECK(region.budget->shm_bytes_in_place() == 3000);
+
+  // A reply that lost the race (a late one, a stale replica's) claimed the sink; the answer comes in its
+  // record. The slot is written, and the app answered, only once that reply can write no more.
+  std::memset(region.app + 8192, 0, 4096);
+  deliver(s, {record(call_payload(3, 13, pc::get_shm_args{key, {8192, 4096}, 0}))});
+  REQUIRE(rlog->gets.size() == 2);
+  auto loser = rlog->gets[1].sink;
+  REQUIRE(loser->claim(10));
+  std::string v(100, 'e');
+  auto owner = std::make_shared<const std::vector<xdr::byte>>(v.begin(), v.end());
+  get_reply in_record;
+  in_record.found.data = xdr::bytes_view{*owner};
+  in_record.found.info.size = v.size();
+  in_record.owner = owner;
+  in_router([this, in_record] { rlog->get_promises[1].deliver(in_record); });
+  CHECK(io->sent.size() == 2);  // waiting for the claim's end
+  CHECK(region.app[8192] == 0);
+  sink.reset();
+  rlog->gets.clear();
+  sched.run();
+  CHECK(io->sent.size() == 2);
+  loser.reset();  // the last reference: released
+  sched.run();
+  REQUIRE(io->sent.size() == 3);
+  res = results_of<pc::get_shm_res>(decode_outgoing(io->sent[2].first));
+  CHECK(res.value.length == v.size());
+  CHECK(std::memcmp(region.app + 8192, v.data(), v.size()) == 0);
+  CHECK(stats_of(sys, sched, s).payload_bytes_copied == v.size());
+}
