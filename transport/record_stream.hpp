@@ -1,6 +1,8 @@
 // A record-marked ONC RPC byte stream over one Asio socket (TCP or AF_UNIX): delivers each complete record
 // as a view, sends queued records with exactly one gather write in flight, and closes only itself on a
-// protocol error. Not thread-safe: use it from the thread running its io_context (post to it otherwise).
+// protocol error. Optionally receives one range of a record's payload straight into memory outside its
+// read buffer (set_divert: a bulk reply's value into a client's shared-memory slot). Not thread-safe: use
+// it from the thread running its io_context (post to it otherwise).
 #pragma once
 
 #include <boost/asio.hpp>

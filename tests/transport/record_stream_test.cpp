@@ -423,7 +423,8 @@ void write_async(stream_protocol::socket& s, std::shared_ptr<const bytes> b, boo
 struct divert_probe {
   std::size_t head = 64;
   std::size_t length = 0;
-  std::vector<xdr::byte> target;
+  std::vector<xdr::byte> target;  // starts all 0xEE
+  explicit divert_probe(std::size_t n) : length(n), target(n, 0xEE) {}
   std::size_t asked = 0;
   bool refuse = false;
   struct delivered {
@@ -450,17 +451,24 @@ struct divert_probe {
   }
 };
 
+/// A stream on a socket pair whose records `probe` may divert; `raw` is the peer's end.
+struct divert_setup {
+  stream_protocol::socket raw;
+  collected out;
+  std::shared_ptr<unix_record_stream> s;
+  divert_probe probe;
+  divert_setup(pair_fixture& f, std::size_t length, bool armed) : raw(f.ioc), probe(length) {
+    s = f.make_stream(raw, out);
+    probe.attach(*s, armed);
+  }
+};
+
 }  // namespace
 
 TEST_CASE_METHOD(pair_fixture, "an armed stream reads a record's head alone and receives its range straight into the target",
                  "[transport][divert]") {
-  stream_protocol::socket raw(ioc);
-  collected out;
-  auto s = make_stream(raw, out);
-  divert_probe probe;
-  probe.length = 300000;
-  probe.target.assign(probe.length, 0xEE);
-  probe.attach(*s, true);
+  divert_setup ds(*this, 300000, true);
+  auto& [raw, out, s, probe] = ds;
   const auto payload = divertible(64, probe.length, 12);
   auto both = framed(payload);
   const auto after = framed("an ordinary record after it");
@@ -481,13 +489,8 @@ TEST_CASE_METHOD(pair_fixture, "an armed stream reads a record's head alone and 
 
 TEST_CASE_METHOD(pair_fixture, "a range partly read with the head is copied once, the rest received in place",
                  "[transport][divert]") {
-  stream_protocol::socket raw(ioc);
-  collected out;
-  auto s = make_stream(raw, out);
-  divert_probe probe;
-  probe.length = 200000;
-  probe.target.assign(probe.length, 0xEE);
-  probe.attach(*s, false);  // not armed: the first read takes what the socket has
+  divert_setup ds(*this, 200000, false);
+  auto& [raw, out, s, probe] = ds;  // not armed: the first read takes what the socket has
   const auto payload = divertible(64, probe.length, 3);
   bool sent = false;
   write_async(raw, std::make_shared<const bytes>(framed(payload)), sent);
@@ -500,13 +503,8 @@ TEST_CASE_METHOD(pair_fixture, "a range partly read with the head is copied once
 
 TEST_CASE_METHOD(pair_fixture, "a cancelled divert writes its target no more and still keeps the stream in step",
                  "[transport][divert]") {
-  stream_protocol::socket raw(ioc);
-  collected out;
-  auto s = make_stream(raw, out);
-  divert_probe probe;
-  probe.length = 100000;
-  probe.target.assign(probe.length, 0xEE);
-  probe.attach(*s, true);
+  divert_setup ds(*this, 100000, true);
+  auto& [raw, out, s, probe] = ds;
   const auto payload = divertible(64, probe.length, 8);
   const auto rec = framed(payload);
   const std::size_t first = 4 + 64 + 40000;  // the mark, the head and part of the range
@@ -529,13 +527,8 @@ TEST_CASE_METHOD(pair_fixture, "a cancelled divert writes its target no more and
 
 TEST_CASE_METHOD(pair_fixture, "records of several fragments and records refused by the handler arrive whole",
                  "[transport][divert]") {
-  stream_protocol::socket raw(ioc);
-  collected out;
-  auto s = make_stream(raw, out);
-  divert_probe probe;
-  probe.length = 1000;
-  probe.target.assign(probe.length, 0xEE);
-  probe.attach(*s, true);
+  divert_setup ds(*this, 1000, true);
+  auto& [raw, out, s, probe] = ds;
   const auto payload = divertible(64, probe.length, 4);
   write_raw(raw, framed(payload, 500));  // three fragments
   run_until([&] { return out.records.size() == 1; });

@@ -5,12 +5,15 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <csignal>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "actors/rpc_connection/reply_sink.hpp"
 #include "actors/rpc_connection/rpc_connection.hpp"
 #include "actors/rpc_connection/tcp_link.hpp"
 #include "store_process.hpp"
@@ -202,5 +205,67 @@ TEST_CASE("throughput of pipelined NULL calls over one rpc_connection (measureme
                          << " calls per batch)");
                },
                [](caf::error&) {});
+  self->send_exit(conn, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("over real TCP, a GET's value is received straight into the call's sink when it fits, once per sink",
+          "[rpc_connection][integration][shm]") {
+  transport::io_thread io;
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.policy", caf::atom("sharing"));
+  cfg.set("scheduler.max-threads", 2);
+  add_rpc_error_category(cfg);
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  auto store = test::start_store(FERRY_STORE_BIN);
+  rpc_connection_config c;
+  c.server = "127.0.0.1:" + std::to_string(store.port);
+  c.program = ps::program;
+  c.version = ps::version;
+  c.listener = self;
+  auto conn = spawn_rpc_connection(sys, c, tcp_link_factory(io.context(), {"127.0.0.1", store.port, {}}));
+  expect_state(self, true);
+
+  auto value = std::make_shared<bytes>(300001);
+  for (std::size_t i = 0; i < value->size(); ++i) (*value)[i] = static_cast<xdr::byte>(i * 7 % 253);
+  self->request(conn, bound, put_call("big", value, 5))
+      .receive([](rpc_reply&) {}, [&](caf::error& e) { FAIL("PUT failed: " << sys.render(e)); });
+
+  auto get = [&](const std::string& key, const reply_sink_ptr& sink) {
+    auto call = get_call(key);
+    call.sink = sink;
+    std::optional<rpc_reply> out;
+    self->request(conn, bound, std::move(call))
+        .receive([&](rpc_reply& r) { out = std::move(r); }, [&](caf::error& e) { FAIL("GET failed: " << sys.render(e)); });
+    REQUIRE(out);
+    auto res = xdr::decode<proto::get_res>(out->results());
+    REQUIRE(res);
+    return std::make_pair(*out, *res);
+  };
+
+  bytes slot(400000, 0xEE);
+  auto sink = std::make_shared<reply_sink>(xdr::mutable_bytes{slot}, nullptr);
+  auto [landed, landed_res] = get("big", sink);
+  CHECK(landed.diverted == value->size());
+  CHECK(landed_res.code == proto::status::ok);
+  CHECK(landed_res.found.info.size == value->size());
+  CHECK(landed_res.found.data.empty());  // the record carries the value with length 0
+  CHECK(std::equal(value->begin(), value->end(), slot.begin()));
+  CHECK(slot[value->size()] == 0xEE);  // not one byte past the value
+
+  // The same sink again: claimed already, so the value comes in the record.
+  auto [again, again_res] = get("big", sink);
+  CHECK(again.diverted == 0);
+  CHECK(bytes(again_res.found.data.begin(), again_res.found.data.end()) == *value);
+
+  // A sink too small, and a missing key: received whole, the sink untouched.
+  bytes small(1000, 0xEE);
+  auto [whole, whole_res] = get("big", std::make_shared<reply_sink>(xdr::mutable_bytes{small}, nullptr));
+  CHECK(whole.diverted == 0);
+  CHECK(whole_res.found.data.size() == value->size());
+  auto [missing, missing_res] = get("none", std::make_shared<reply_sink>(xdr::mutable_bytes{small}, nullptr));
+  CHECK(missing.diverted == 0);
+  CHECK(missing_res.code == proto::status::not_found);
+  CHECK(std::all_of(small.begin(), small.end(), [](xdr::byte b) { return b == 0xEE; }));
   self->send_exit(conn, caf::exit_reason::user_shutdown);
 }

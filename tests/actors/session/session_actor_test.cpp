@@ -344,6 +344,13 @@ struct attached_region {
   }
 };
 
+/// FC_SHM_ATTACH of `region` (xid 1) on session `s`, run to its answer.
+void attach(caf::scheduler::test_coordinator& sched, const caf::actor& s, attached_region& region) {
+  caf::anon_send(s, session_shm_attach{record(call_payload(1, 11, pc::shm_attach_args{region.size})),
+                                       std::move(region.ferryd)});
+  sched.run();
+}
+
 session_stats stats_of(caf::actor_system& sys, caf::scheduler::test_coordinator& sched, const caf::actor& s) {
   auto out = std::make_shared<session_stats>();
   // Spawned with arguments: CAF 0.17 binds a null tuple for an argument-less function (UBSan).
@@ -364,9 +371,7 @@ TEST_CASE_METHOD(fixture, "an upload's value reaches the router as a view into t
   attached_region region(4u << 20);
   auto ferryd_view = region.ferryd.mapped;
   CHECK(region.budget->shm_mapped() == region.size);
-  caf::anon_send(s, session_shm_attach{record(call_payload(1, 11, pc::shm_attach_args{region.size})),
-                                       std::move(region.ferryd)});
-  sched.run();
+  attach(sched, s, region);
   REQUIRE(io->sent.size() == 1);
   CHECK(results_of<proto::reply>(decode_outgoing(io->sent[0].first)).code == proto::status::ok);
 
@@ -406,9 +411,7 @@ TEST_CASE_METHOD(fixture, "a download is written once into the app's slot, and s
                  "[session][shm]") {
   auto [s, io] = start_session();
   attached_region region(1u << 20);
-  caf::anon_send(s, session_shm_attach{record(call_payload(1, 11, pc::shm_attach_args{region.size})),
-                                       std::move(region.ferryd)});
-  sched.run();
+  attach(sched, s, region);
   REQUIRE(io->sent.size() == 1);
 
   auto key = xdr::as_bytes(std::string_view("k"));
@@ -492,9 +495,7 @@ TEST_CASE_METHOD(fixture, "a download received into the slot is answered at once
                  "[session][shm]") {
   auto [s, io] = start_session();
   attached_region region(1u << 20);
-  caf::anon_send(s, session_shm_attach{record(call_payload(1, 11, pc::shm_attach_args{region.size})),
-                                       std::move(region.ferryd)});
-  sched.run();
+  attach(sched, s, region);
   REQUIRE(io->sent.size() == 1);
   auto key = xdr::as_bytes(std::string_view("k"));
 
