@@ -110,7 +110,7 @@ TEST_CASE("a 40 MiB object streams up in pipelined chunks and reads back by rang
   CHECK(ferry_read(s.h, "none", 4, 0, buf.data(), buf.size(), &got, &eof, nullptr, nullptr) == FERRY_NOT_FOUND);
 }
 
-TEST_CASE("an aborted upload leaves nothing behind; a failed commit keeps the upload the caller's",
+TEST_CASE("an aborted upload leaves nothing behind — a failed commit keeps the upload the caller's",
           "[client-lib][bulk]") {
   session s;
   const std::string data = pattern(3 * mib, 11);

@@ -70,7 +70,7 @@ double series_value(const test::prom_exposition& e, const std::string& name, con
 
 }  // namespace
 
-TEST_CASE("the admin actor shows the live tree, servers, sessions and meters; /metrics is valid Prometheus text",
+TEST_CASE("the admin actor shows the live tree, servers, sessions and meters — /metrics is valid Prometheus text",
           "[ferryd][integration][admin]") {
   temp_dir dir;
   auto stores = start_stores(2);

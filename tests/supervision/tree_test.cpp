@@ -32,7 +32,7 @@ TEST_CASE_METHOD(fixture, "the README example declares a tree that starts and st
   CHECK(sys.registry().running() == baseline_running);
 }
 
-TEST_CASE_METHOD(fixture, "which_children counts each child's restarts; describe_supervisor names the strategy",
+TEST_CASE_METHOD(fixture, "which_children counts each child's restarts — describe_supervisor names the strategy",
                  "[supervision][introspection]") {
   auto app = readme_example::start_app(sys, sink);
   REQUIRE(app);

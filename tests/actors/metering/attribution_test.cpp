@@ -43,7 +43,7 @@ caf::behavior worker(caf::event_based_actor*, truth* t) {
 
 }  // namespace
 
-TEST_CASE("an actor burning known CPU and sleeping known wall time is charged both within 10 %; process CPU splits",
+TEST_CASE("an actor burning known CPU and sleeping known wall time is charged both within 10 % — process CPU splits",
           "[metering][attribution]") {
   meter_registry reg;  // outlives the actor system
   truth t;

@@ -18,7 +18,7 @@ TEST_CASE("a read wants R - W + 1 replica versions, so it overlaps every write q
   CHECK(read_quorum({2, 0}) == 1);  // invalid sizes never ask for zero
 }
 
-TEST_CASE("a version is behind another only as an older write; writer 0 is an unknown writer of the same HLC",
+TEST_CASE("a version is behind another only as an older write — writer 0 is an unknown writer of the same HLC",
           "[router][read-quorum]") {
   CHECK(behind({3, 1}, {4, 1}));
   CHECK(behind({4, 1}, {4, 2}));

@@ -56,7 +56,7 @@ TEST_CASE("an upload expires after its idle timeout, and activity pushes the dea
   CHECK_FALSE(t.next_expiry());
 }
 
-TEST_CASE("removing an upload forgets it and its idle deadline; the capacity counts reservations",
+TEST_CASE("removing an upload forgets it and its idle deadline — the capacity counts reservations",
           "[router][uploads]") {
   router::upload_table t{2, 10s, 7};
   const auto id = t.create(upload_of("k"), t0);

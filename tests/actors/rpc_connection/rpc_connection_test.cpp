@@ -228,7 +228,7 @@ TEST_CASE_METHOD(fixture, "a call whose bytes the server never takes closes the 
   CHECK(probe->opens.size() == 2);
 }
 
-TEST_CASE_METHOD(fixture, "a server slow to answer but taking bytes only times calls out; the connection stays",
+TEST_CASE_METHOD(fixture, "a server slow to answer but taking bytes only times calls out — the connection stays",
                  "[rpc_connection]") {
   probe->written = 0;
   start_connected();

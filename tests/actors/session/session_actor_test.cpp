@@ -254,7 +254,7 @@ TEST_CASE_METHOD(fixture, "a record that is not an RPC call closes the session",
   CHECK_FALSE(alive(s));
 }
 
-TEST_CASE_METHOD(fixture, "the client's deadline reaches the router; a silent router is answered TIMEDOUT once",
+TEST_CASE_METHOD(fixture, "the client's deadline reaches the router — a silent router is answered TIMEDOUT once",
                  "[session]") {
   session_config sc;
   sc.router_grace = 1s;
@@ -307,7 +307,7 @@ TEST_CASE_METHOD(fixture, "a fault inside one session ends only that session", "
   CHECK(decode_outgoing(good_io->sent[0].first).reply.xid == 1);
 }
 
-TEST_CASE_METHOD(fixture, "a client that goes away ends its session; late answers are dropped", "[session]") {
+TEST_CASE_METHOD(fixture, "a client that goes away ends its session — late answers are dropped", "[session]") {
   auto [s, io] = start_session();
   deliver(s, {record(call_payload(1, 1, put_of("k", "v")))});
   caf::anon_send(s, session_closed{"peer closed"});
@@ -491,7 +491,7 @@ TEST_CASE("attach refuses what is not a memfd sealed against shrinking, and rang
   CHECK(t.in_flight() == 3);
 }
 
-TEST_CASE_METHOD(fixture, "a download received into the slot is answered at once; one a losing reply claimed waits for its release",
+TEST_CASE_METHOD(fixture, "a download received into the slot is answered at once, and one a losing reply claimed waits for its release",
                  "[session][shm]") {
   auto [s, io] = start_session();
   attached_region region(1u << 20);

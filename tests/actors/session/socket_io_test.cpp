@@ -123,7 +123,7 @@ TEST_CASE("a spent memory budget is answered OVERLOADED by the io, the actor nev
   CHECK(h.budget->used() == 0);
 }
 
-TEST_CASE("the client closing is reported once; closing the io forgets the session", "[socket_io]") {
+TEST_CASE("the client closing is reported once — closing the io forgets the session", "[socket_io]") {
   harness h({8, 1 << 20}, 1 << 20);
   h.client_sends(put_call(1));
   h.pump();

@@ -269,7 +269,7 @@ TEST_CASE("a malformed or oversized request gets 400, 431 or 413 and the connect
   CHECK(r->status == 200);
 }
 
-TEST_CASE("keep-alive serves several requests on one connection; Connection: close and HTTP/1.0 end it", "[http]") {
+TEST_CASE("keep-alive serves several requests on one connection — Connection: close and HTTP/1.0 end it", "[http]") {
   std::atomic<int> renders{0};
   served s({}, [&] {
     ++renders;
