@@ -217,8 +217,7 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
     const auto have = filled_ - start_;
     if (have < xdr::record_mark_size) return false;
     const auto* at = buf_.get() + start_;
-    const std::uint32_t mark = (std::uint32_t{at[0]} << 24) | (std::uint32_t{at[1]} << 16) |
-                               (std::uint32_t{at[2]} << 8) | std::uint32_t{at[3]};
+    const auto mark = xdr::load_u32(at);
     const std::size_t size = mark & ~xdr::last_fragment_bit;
     if ((mark & xdr::last_fragment_bit) == 0 || size > limits_.max_record_size) {
       decided_ = true;  // several fragments: never diverted; too large: scan_record refuses it
@@ -247,6 +246,19 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
     return true;
   }
 
+  // After a read_some: false when it read; true when it did not and that is dealt with (no bytes yet: wait
+  // again; the peer's close or an error: shut).
+  bool read_failed(const boost::system::error_code& ec) {
+    if (!ec) return false;
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+      read_more();
+    } else {
+      auto k = ec == boost::asio::error::eof ? close_reason::kind::peer_closed : close_reason::kind::io_error;
+      shut(close_reason{k, ec, std::nullopt});
+    }
+    return true;
+  }
+
   // Reads the next bytes of a divert's range: into its memory, or dropped once cancelled.
   void read_diverted() {
     auto& d = *divert_;
@@ -259,11 +271,7 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
       if (!scratch_) scratch_.reset(new xdr::byte[read_chunk]);
       n = socket_.read_some(boost::asio::buffer(scratch_.get(), std::min(want, read_chunk)), ec);
     }
-    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) return read_more();
-    if (ec) {
-      auto k = ec == boost::asio::error::eof ? close_reason::kind::peer_closed : close_reason::kind::io_error;
-      return shut(close_reason{k, ec, std::nullopt});
-    }
+    if (read_failed(ec)) return;
     d.done += n;
     if (d.landed) divert_received_ += n;
     deliver_buffered();
@@ -379,11 +387,7 @@ class record_stream : public std::enable_shared_from_this<record_stream<Protocol
     auto room = usable_ - filled_;
     if (divert_armed_ && !decided_ && divert_armed_()) room = std::min(room, divert_head_read);
     const auto n = socket_.read_some(boost::asio::buffer(buf_.get() + filled_, room), ec);
-    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) return read_more();
-    if (ec) {
-      auto k = ec == boost::asio::error::eof ? close_reason::kind::peer_closed : close_reason::kind::io_error;
-      return shut(close_reason{k, ec, std::nullopt});
-    }
+    if (read_failed(ec)) return;
     filled_ += n;
     if (shedding_ && !shed_read_bytes()) return closed_ ? void() : read_more();
     deliver_buffered();

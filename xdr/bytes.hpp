@@ -22,6 +22,11 @@ inline std::string_view as_chars(bytes_view b) noexcept {
 /// Declared maximum for a variable-length item with no bound in the .x file (`opaque x<>`).
 inline constexpr std::uint32_t unbounded = 0xFFFFFFFFu;
 
+/// The big-endian 32-bit word at `p` (XDR's unit, and a record mark).
+constexpr std::uint32_t load_u32(const byte* p) noexcept {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+}
+
 /// XDR rounds every opaque and string up to a multiple of four bytes.
 constexpr std::size_t padded(std::size_t n) noexcept { return (n + 3) & ~std::size_t{3}; }
 

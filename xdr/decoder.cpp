@@ -16,9 +16,7 @@ result<bytes_view> decoder::take(std::size_t n) noexcept {
 result<std::uint32_t> decoder::u32() noexcept {
   auto b = take(4);
   if (!b) return b.error();
-  const auto& p = *b;
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         std::uint32_t{p[3]};
+  return load_u32(b->data());
 }
 
 result<std::int32_t> decoder::i32() noexcept {

@@ -6,15 +6,6 @@
 #include <cstring>
 
 namespace ferry::xdr {
-namespace {
-
-std::uint32_t read_be32(const byte* p) noexcept {
-  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-         std::uint32_t{p[3]};
-}
-
-}  // namespace
-
 result<record_scan> scan_record(bytes_view buffered, const record_limits& limits) noexcept {
   std::size_t pos = 0;
   std::size_t payload = 0;
@@ -22,7 +13,7 @@ result<record_scan> scan_record(bytes_view buffered, const record_limits& limits
   for (;;) {
     if (buffered.size() - pos < record_mark_size)
       return record_scan{record_scan::status::need_more, pos + record_mark_size, payload, fragments};
-    auto mark = read_be32(buffered.data() + pos);
+    auto mark = load_u32(buffered.data() + pos);
     auto length = mark & ~last_fragment_bit;
     bool last = (mark & last_fragment_bit) != 0;
     if (++fragments > limits.max_fragments) return codec_error{errc::too_many_fragments, pos};
@@ -44,7 +35,7 @@ bytes_view record_payload(mutable_bytes buffered, const record_scan& scan) noexc
   std::size_t write = 0;
   std::size_t read = 0;
   while (read < scan.bytes) {
-    auto length = read_be32(buffered.data() + read) & ~last_fragment_bit;
+    auto length = load_u32(buffered.data() + read) & ~last_fragment_bit;
     read += record_mark_size;
     if (length != 0) std::memmove(base + write, buffered.data() + read, length);
     write += length;
@@ -68,7 +59,7 @@ result<std::size_t> record_skipper::feed(bytes_view in) noexcept {
       pos += n;
       if (mark_have_ < record_mark_size) break;
       mark_have_ = 0;
-      const auto mark = read_be32(mark_);
+      const auto mark = load_u32(mark_);
       const auto length = mark & ~last_fragment_bit;
       last_ = (mark & last_fragment_bit) != 0;
       const auto at = consumed_ + pos - record_mark_size;

@@ -152,10 +152,11 @@ struct rpc_connection_state {
       batch.owners.push_back(c.args);
     }
     body.end_record();
-    if (c.sink) batch.sinks.emplace_back(xid, std::move(c.sink));
+    const bool sink = c.sink != nullptr;
+    if (sink) batch.sinks.emplace_back(xid, std::move(c.sink));
     auto deadline = now() + c.timeout;
     calls.emplace(xid, pending_call{std::move(rp), deadline, now(), batches_flushed + 1,
-                                    io->batches_written().value_or(0), batch.sinks.size() != 0 && batch.sinks.back().first == xid});
+                                    io->batches_written().value_or(0), sink});
     deadlines.emplace(deadline, xid);
     arm(deadline);
     if (++batch_calls >= cfg.max_batch_calls) {

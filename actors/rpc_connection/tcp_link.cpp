@@ -106,17 +106,13 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
     caf::anon_send(owner_, link_opened{conn_});
   }
 
-  static std::uint32_t word_at(const xdr::byte* p) noexcept {
-    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
-  }
-
   // Whether the incomplete reply `head` (of `size` payload bytes) goes partly into its call's sink: an
   // accepted, successful reply whose results are OK and carry a bulk opaque that fits the sink.
   transport::divert_answer divert(xdr::bytes_view head, std::size_t size, transport::divert_plan& plan) {
     using answer = transport::divert_answer;
     if (sinks_.empty() || silenced_) return answer::no;
     if (head.size() < 4) return answer::more;
-    const auto xid = word_at(head.data());
+    const auto xid = xdr::load_u32(head.data());
     auto it = sinks_.find(xid);
     if (it == sinks_.end()) return answer::no;
     auto received_whole = [&] {
@@ -131,8 +127,8 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
     const auto results = reply->results;
     const auto results_at = head.size() - results.size();
     if (results.size() < proto::bulk_opaque_length_at + 4) return more_coming ? answer::more : received_whole();
-    if (word_at(results.data()) != static_cast<std::uint32_t>(proto::status::ok)) return received_whole();
-    const std::size_t length = word_at(results.data() + proto::bulk_opaque_length_at);
+    if (xdr::load_u32(results.data()) != static_cast<std::uint32_t>(proto::status::ok)) return received_whole();
+    const std::size_t length = xdr::load_u32(results.data() + proto::bulk_opaque_length_at);
     const auto at = results_at + proto::bulk_opaque_length_at + 4;
     if (length == 0 || at + length > size || !it->second->claim(length)) return received_whole();
     plan = transport::divert_plan{at, length, it->second->memory(), it->second};
@@ -145,7 +141,7 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
   void take_diverted(xdr::bytes_view rest, std::size_t at, std::size_t length, bool landed) {
     diverting_.reset();
     if (silenced_ || !landed) return;  // not landed: its call timed out, the reply is late anyway
-    const auto pad = (4 - length % 4) % 4;
+    const auto pad = xdr::padded(length) - length;
     auto record = std::make_shared<std::vector<xdr::byte>>();
     record->reserve(rest.size());
     record->insert(record->end(), rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(at));
@@ -156,7 +152,7 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
 
   void take_record(xdr::bytes_view record) {
     if (silenced_) return;
-    if (!sinks_.empty() && record.size() >= 4) sinks_.erase(word_at(record.data()));  // received whole
+    if (!sinks_.empty() && record.size() >= 4) sinks_.erase(xdr::load_u32(record.data()));  // received whole
     queue(std::make_shared<const std::vector<xdr::byte>>(record.begin(), record.end()), 0);
   }
 

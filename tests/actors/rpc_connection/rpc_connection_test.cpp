@@ -32,7 +32,7 @@ struct outcome {
     if (!reply) return std::nullopt;
     auto r = reply->results();
     if (r.size() != 4) return std::nullopt;
-    return (std::uint32_t{r[0]} << 24) | (std::uint32_t{r[1]} << 16) | (std::uint32_t{r[2]} << 8) | r[3];
+    return xdr::load_u32(r.data());
   }
 };
 

@@ -50,6 +50,40 @@ rpc_call put_call(const std::string& key, const std::shared_ptr<bytes>& value, s
   return {r.proc, r.args, 5s};
 }
 
+/// The io thread (declared first: it outlives the actor system, hence every link), an actor system with
+/// the sharing scheduler on 2 threads, and a scoped actor to call from and listen with.
+struct real_system {
+  transport::io_thread io;
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+  caf::scoped_actor self;
+  real_system() : sys(init(cfg)), self(sys) {}
+  static caf::actor_system_config& init(caf::actor_system_config& c) {
+    c.set("scheduler.policy", caf::atom("sharing"));
+    c.set("scheduler.max-threads", 2);
+    add_rpc_error_category(c);
+    return c;
+  }
+};
+
+/// A FERRY_STORE connection to 127.0.0.1:`port` that reports its state changes to `listener`.
+rpc_connection_config store_connection(std::uint16_t port, const caf::actor& listener) {
+  rpc_connection_config c;
+  c.server = "127.0.0.1:" + std::to_string(port);
+  c.program = ps::program;
+  c.version = ps::version;
+  c.listener = listener;
+  return c;
+}
+
+/// An rpc_connection over a tcp_link to the store on 127.0.0.1:`port`, once it says it is connected.
+caf::actor connected_to_store(real_system& rs, std::uint16_t port) {
+  auto conn = spawn_rpc_connection(rs.sys, store_connection(port, rs.self),
+                                   tcp_link_factory(rs.io.context(), {"127.0.0.1", port, {}}));
+  expect_state(rs.self, true);
+  return conn;
+}
+
 rpc_call get_call(const std::string& key) {
   auto r = make_store_request(ps::proc::get, ps::key_args{xdr::as_bytes(key)});
   return {r.proc, r.args, 5s};
@@ -60,22 +94,13 @@ rpc_call get_call(const std::string& key) {
 TEST_CASE("over real TCP, pipelined calls are answered, a killed store fails them unavailable, and a restarted "
           "store is reconnected",
           "[rpc_connection][integration]") {
-  transport::io_thread io;  // outlives the actor system, hence every link
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.policy", caf::atom("sharing"));
-  cfg.set("scheduler.max-threads", 2);
-  add_rpc_error_category(cfg);
-  caf::actor_system sys{cfg};
-  caf::scoped_actor self{sys};
+  real_system rs;
+  auto& [io, cfg, sys, self] = rs;
 
   auto store = std::make_unique<test::store_process>(test::start_store(FERRY_STORE_BIN));
   auto port = store->port;
-  rpc_connection_config c;
-  c.server = "127.0.0.1:" + std::to_string(port);
-  c.program = ps::program;
-  c.version = ps::version;
+  auto c = store_connection(port, self);
   c.backoff = {20ms, 200ms, 0.2};
-  c.listener = self;
   auto conn = spawn_rpc_connection(sys, c, tcp_link_factory(io.context(), {"127.0.0.1", port, {}}));
   expect_state(self, true);
 
@@ -173,20 +198,10 @@ TEST_CASE("over real TCP, pipelined calls are answered, a killed store fails the
 
 TEST_CASE("throughput of pipelined NULL calls over one rpc_connection (measurement, not run by default)",
           "[rpc_connection][.bench]") {
-  transport::io_thread io;
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.policy", caf::atom("sharing"));
-  cfg.set("scheduler.max-threads", 2);
-  caf::actor_system sys{cfg};
-  caf::scoped_actor self{sys};
+  real_system rs;
+  auto& [io, cfg, sys, self] = rs;
   auto store = test::start_store(FERRY_STORE_BIN);
-  rpc_connection_config c;
-  c.server = "bench";
-  c.program = ps::program;
-  c.version = ps::version;
-  c.listener = self;
-  auto conn = spawn_rpc_connection(sys, c, tcp_link_factory(io.context(), {"127.0.0.1", store.port, {}}));
-  expect_state(self, true);
+  auto conn = connected_to_store(rs, store.port);
   constexpr int window = 1000, rounds = 20;
   auto t0 = std::chrono::steady_clock::now();
   int ok = 0;
@@ -210,21 +225,10 @@ TEST_CASE("throughput of pipelined NULL calls over one rpc_connection (measureme
 
 TEST_CASE("over real TCP, a GET's value is received straight into the call's sink when it fits, once per sink",
           "[rpc_connection][integration][shm]") {
-  transport::io_thread io;
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.policy", caf::atom("sharing"));
-  cfg.set("scheduler.max-threads", 2);
-  add_rpc_error_category(cfg);
-  caf::actor_system sys{cfg};
-  caf::scoped_actor self{sys};
+  real_system rs;
+  auto& [io, cfg, sys, self] = rs;
   auto store = test::start_store(FERRY_STORE_BIN);
-  rpc_connection_config c;
-  c.server = "127.0.0.1:" + std::to_string(store.port);
-  c.program = ps::program;
-  c.version = ps::version;
-  c.listener = self;
-  auto conn = spawn_rpc_connection(sys, c, tcp_link_factory(io.context(), {"127.0.0.1", store.port, {}}));
-  expect_state(self, true);
+  auto conn = connected_to_store(rs, store.port);
 
   auto value = std::make_shared<bytes>(300001);
   for (std::size_t i = 0; i < value->size(); ++i) (*value)[i] = static_cast<xdr::byte>(i * 7 % 253);

@@ -344,11 +344,13 @@ struct attached_region {
   }
 };
 
-/// FC_SHM_ATTACH of `region` (xid 1) on session `s`, run to its answer.
-void attach(caf::scheduler::test_coordinator& sched, const caf::actor& s, attached_region& region) {
+/// FC_SHM_ATTACH of `region` (xid 1) on session `s`, run to its answer: OK, the session's first reply.
+void attach(caf::scheduler::test_coordinator& sched, const caf::actor& s, const io_log& io, attached_region& region) {
   caf::anon_send(s, session_shm_attach{record(call_payload(1, 11, pc::shm_attach_args{region.size})),
                                        std::move(region.ferryd)});
   sched.run();
+  REQUIRE(io.sent.size() == 1);
+  CHECK(results_of<proto::reply>(decode_outgoing(io.sent[0].first)).code == proto::status::ok);
 }
 
 session_stats stats_of(caf::actor_system& sys, caf::scheduler::test_coordinator& sched, const caf::actor& s) {
@@ -371,9 +373,7 @@ TEST_CASE_METHOD(fixture, "an upload's value reaches the router as a view into t
   attached_region region(4u << 20);
   auto ferryd_view = region.ferryd.mapped;
   CHECK(region.budget->shm_mapped() == region.size);
-  attach(sched, s, region);
-  REQUIRE(io->sent.size() == 1);
-  CHECK(results_of<proto::reply>(decode_outgoing(io->sent[0].first)).code == proto::status::ok);
+  attach(sched, s, *io, region);
 
   constexpr std::uint32_t n = 1u << 20;
   std::memset(region.app + 4096, 'q', n);
@@ -411,8 +411,7 @@ TEST_CASE_METHOD(fixture, "a download is written once into the app's slot, and s
                  "[session][shm]") {
   auto [s, io] = start_session();
   attached_region region(1u << 20);
-  attach(sched, s, region);
-  REQUIRE(io->sent.size() == 1);
+  attach(sched, s, *io, region);
 
   auto key = xdr::as_bytes(std::string_view("k"));
   deliver(s, {record(call_payload(2, 13, pc::get_shm_args{key, {1000, 200000}, 0})),
@@ -495,8 +494,7 @@ TEST_CASE_METHOD(fixture, "a download received into the slot is answered at once
                  "[session][shm]") {
   auto [s, io] = start_session();
   attached_region region(1u << 20);
-  attach(sched, s, region);
-  REQUIRE(io->sent.size() == 1);
+  attach(sched, s, *io, region);
   auto key = xdr::as_bytes(std::string_view("k"));
 
   // The store connection claims the request's sink and writes the value into it (what tcp_link does).
